@@ -1,0 +1,17 @@
+//! Pure translation between the Responses API (what Codex speaks) and Chat Completions (what most
+//! providers speak). No I/O here: the server feeds bytes in and writes what comes out.
+
+pub mod chat;
+pub mod errors;
+pub mod leak;
+pub mod request;
+pub mod responses;
+pub mod stream;
+pub mod tools;
+
+#[cfg(test)]
+mod tests;
+
+pub use errors::UpstreamError;
+pub use request::{RequestError, Translated, translate_request};
+pub use stream::{Outcome, StreamTranslator};

@@ -1,0 +1,618 @@
+//! Responses request → Chat Completions request.
+
+use super::chat::{
+    ChatFunction, ChatRequest, ChatTool, ContentPart, FileData, FunctionCall, ImageUrl, Message,
+    MessageContent, Role, StreamOptions, ToolCall,
+};
+use super::responses::{Content, CustomFormat, Input, Part, RawItem, ResponsesRequest, Tool};
+use super::tools::{ToolKind, ToolMap};
+use serde_json::{Value, json};
+use std::collections::{HashMap, HashSet};
+
+/// Why a request cannot be translated. Shown to the client as a 400 `invalid_request_error`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct RequestError {
+    pub message: String,
+    pub param: Option<&'static str>,
+}
+
+impl RequestError {
+    fn new(message: impl Into<String>, param: &'static str) -> Self {
+        RequestError {
+            message: message.into(),
+            param: Some(param),
+        }
+    }
+}
+
+/// The translated request plus what the response side needs to map tool calls back.
+#[derive(Debug)]
+pub struct Translated {
+    pub chat: ChatRequest,
+    pub tools: ToolMap,
+    /// Whether the client offered the hosted `web_search` tool (dropped here; executed later by
+    /// the bridge when web search is on).
+    pub web_search_offered: bool,
+}
+
+/// Text that stands in for a tool call whose output never reached the history (an interrupted
+/// turn): strict providers reject an assistant `tool_calls` message without a reply to each call.
+pub const MISSING_OUTPUT: &str = "(no output: the call was not completed)";
+
+pub fn translate_request(req: ResponsesRequest) -> Result<Translated, RequestError> {
+    if req.previous_response_id.is_some() {
+        return Err(RequestError::new(
+            "previous_response_id is not supported: aimux keeps no server-side state; send the \
+             full conversation in `input` (store: false)",
+            "previous_response_id",
+        ));
+    }
+    if req.model.trim().is_empty() {
+        return Err(RequestError::new("`model` must not be empty", "model"));
+    }
+
+    let (chat_tools, tools, web_search_offered) = translate_tools(&req.tools);
+    let messages = translate_input(req.instructions, req.input, &tools)?;
+
+    let tool_choice = if chat_tools.is_empty() {
+        None
+    } else {
+        req.tool_choice
+            .and_then(|c| translate_tool_choice(c, &tools))
+    };
+    let parallel_tool_calls = if chat_tools.is_empty() {
+        None
+    } else {
+        req.parallel_tool_calls
+    };
+    let (response_format, _verbosity) = match req.text {
+        Some(text) => (text.format.and_then(translate_format), text.verbosity),
+        None => (None, None),
+    };
+
+    let chat = ChatRequest {
+        model: req.model,
+        messages,
+        tools: chat_tools,
+        tool_choice,
+        parallel_tool_calls,
+        stream: true,
+        stream_options: Some(StreamOptions {
+            include_usage: true,
+        }),
+        reasoning_effort: req.reasoning.and_then(|r| r.effort),
+        response_format,
+        temperature: req.temperature,
+        top_p: req.top_p,
+        max_tokens: req.max_output_tokens,
+        prompt_cache_key: req.prompt_cache_key,
+        user: req.user,
+        safety_identifier: req.safety_identifier,
+        service_tier: req.service_tier,
+    };
+    Ok(Translated {
+        chat,
+        tools,
+        web_search_offered,
+    })
+}
+
+// ---- tools ----
+
+const CUSTOM_TOOL_NOTE: &str = "This tool takes raw text, not JSON arguments: put the complete raw \
+                                text in the `input` parameter, exactly as the tool expects it.";
+
+fn translate_tools(tools: &[Tool]) -> (Vec<ChatTool>, ToolMap, bool) {
+    let mut out = Vec::with_capacity(tools.len());
+    let mut map = ToolMap::default();
+    let mut web_search = false;
+    for tool in tools {
+        match tool {
+            Tool::Function(f) => out.push(function_tool(&mut map, None, f)),
+            Tool::Custom {
+                name,
+                description,
+                format,
+            } => {
+                let flat = map.insert(ToolKind::Custom, None, name);
+                out.push(ChatTool {
+                    kind: "function",
+                    function: ChatFunction {
+                        name: flat,
+                        description: Some(custom_description(
+                            description.as_deref(),
+                            format.as_ref(),
+                        )),
+                        parameters: json!({
+                            "type": "object",
+                            "properties": {"input": {
+                                "type": "string",
+                                "description": "The complete raw input for the tool."
+                            }},
+                            "required": ["input"],
+                            "additionalProperties": false
+                        }),
+                        strict: None,
+                    },
+                });
+            }
+            Tool::Namespace { name: ns, tools } => {
+                for inner in tools {
+                    if let Tool::Function(f) = inner {
+                        out.push(function_tool(&mut map, Some(ns), f));
+                    }
+                }
+            }
+            Tool::WebSearch => web_search = true,
+            Tool::Hosted => {}
+        }
+    }
+    (out, map, web_search)
+}
+
+fn function_tool(
+    map: &mut ToolMap,
+    namespace: Option<&str>,
+    f: &super::responses::FunctionTool,
+) -> ChatTool {
+    let name = map.insert(ToolKind::Function, namespace, &f.name);
+    ChatTool {
+        kind: "function",
+        function: ChatFunction {
+            name,
+            description: f.description.clone(),
+            parameters: f
+                .parameters
+                .clone()
+                .unwrap_or_else(|| json!({"type": "object", "properties": {}})),
+            // Codex sends `strict: false`; only a request for strict mode means anything upstream.
+            strict: f.strict.filter(|s| *s),
+        },
+    }
+}
+
+fn custom_description(description: Option<&str>, format: Option<&CustomFormat>) -> String {
+    let mut text = String::new();
+    if let Some(d) = description {
+        text.push_str(d);
+        text.push_str("\n\n");
+    }
+    text.push_str(CUSTOM_TOOL_NOTE);
+    if let Some(CustomFormat {
+        kind: Some(kind),
+        syntax,
+        definition: Some(definition),
+    }) = format
+        && kind == "grammar"
+    {
+        let syntax = syntax.as_deref().unwrap_or("lark");
+        text.push_str(&format!(
+            "\nThe input must match this {syntax} grammar:\n```\n{definition}\n```"
+        ));
+    }
+    text
+}
+
+fn translate_tool_choice(choice: Value, tools: &ToolMap) -> Option<Value> {
+    match &choice {
+        Value::String(_) => Some(choice),
+        Value::Object(obj) => {
+            let kind = obj.get("type").and_then(Value::as_str)?;
+            let name = obj.get("name").and_then(Value::as_str);
+            match (kind, name) {
+                ("function" | "custom", Some(name)) => {
+                    let ns = obj.get("namespace").and_then(Value::as_str);
+                    let flat = tools.flat_for(ns, name);
+                    Some(json!({"type": "function", "function": {"name": flat}}))
+                }
+                // Already in Chat form.
+                ("function", None) if obj.contains_key("function") => Some(choice),
+                // Hosted-tool choices and `allowed_tools` have no Chat equivalent: the default
+                // (`auto`) is the closest honest behaviour.
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+fn translate_format(format: Value) -> Option<Value> {
+    let kind = format.get("type").and_then(Value::as_str)?;
+    match kind {
+        "json_schema" => {
+            let mut schema = serde_json::Map::new();
+            for key in ["name", "schema", "strict", "description"] {
+                if let Some(v) = format.get(key) {
+                    schema.insert(key.to_owned(), v.clone());
+                }
+            }
+            if !schema.contains_key("name") {
+                schema.insert("name".into(), json!("output"));
+            }
+            Some(json!({"type": "json_schema", "json_schema": schema}))
+        }
+        "json_object" => Some(json!({"type": "json_object"})),
+        _ => None,
+    }
+}
+
+// ---- input ----
+
+/// An assistant turn being assembled from consecutive reasoning, message and call items.
+#[derive(Default)]
+struct Turn {
+    text: Option<String>,
+    reasoning: Option<String>,
+    calls: Vec<ToolCall>,
+}
+
+impl Turn {
+    fn is_empty(&self) -> bool {
+        self.text.is_none() && self.reasoning.is_none() && self.calls.is_empty()
+    }
+}
+
+/// Builds Chat messages. Tool outputs are looked up by `call_id` when their calls are flushed, so
+/// each assistant `tool_calls` message is followed by exactly its tool messages, in call order,
+/// whatever order the history had them in.
+struct Builder<'a> {
+    system: Vec<String>,
+    messages: Vec<Message>,
+    turn: Turn,
+    outputs: HashMap<&'a str, &'a RawItem>,
+    used: HashSet<&'a str>,
+}
+
+fn translate_input(
+    instructions: Option<String>,
+    input: Input,
+    tools: &ToolMap,
+) -> Result<Vec<Message>, RequestError> {
+    let items = match input {
+        Input::Text(text) => vec![RawItem {
+            kind: Some("message".into()),
+            role: Some("user".into()),
+            content: Some(Content::Text(text)),
+            ..RawItem::default()
+        }],
+        Input::Items(items) => items,
+    };
+
+    let mut b = Builder {
+        system: Vec::new(),
+        messages: Vec::with_capacity(items.len()),
+        turn: Turn::default(),
+        outputs: HashMap::new(),
+        used: HashSet::new(),
+    };
+    if let Some(text) = instructions.filter(|t| !t.is_empty()) {
+        b.system.push(text);
+    }
+    for item in &items {
+        if matches!(
+            item.kind.as_deref(),
+            Some("function_call_output" | "custom_tool_call_output")
+        ) && let Some(id) = item.call_id.as_deref()
+        {
+            b.outputs.insert(id, item);
+        }
+    }
+
+    for item in &items {
+        let kind = item.kind.as_deref().unwrap_or("message");
+        match kind {
+            "message" => b.message(item)?,
+            "reasoning" => {
+                let text = reasoning_text(item);
+                if !text.is_empty() {
+                    if b.turn.text.is_some()
+                        || !b.turn.calls.is_empty()
+                        || b.turn.reasoning.is_some()
+                    {
+                        b.flush()?;
+                    }
+                    b.turn.reasoning = Some(text);
+                }
+            }
+            "function_call" | "custom_tool_call" => {
+                let call_id = item.call_id.clone().ok_or_else(|| {
+                    RequestError::new(format!("{kind} item without call_id"), "input")
+                })?;
+                let name = item.name.as_deref().ok_or_else(|| {
+                    RequestError::new(format!("{kind} item without name"), "input")
+                })?;
+                let (flat, arguments) = if kind == "custom_tool_call" {
+                    let input = item.input.as_deref().unwrap_or_default();
+                    (
+                        tools.flat_for(item.namespace.as_deref(), name),
+                        json!({ "input": input }).to_string(),
+                    )
+                } else {
+                    (
+                        tools.flat_for(item.namespace.as_deref(), name),
+                        item.arguments.clone().unwrap_or_else(|| "{}".into()),
+                    )
+                };
+                b.turn.calls.push(ToolCall {
+                    id: call_id,
+                    kind: "function",
+                    function: FunctionCall {
+                        name: flat,
+                        arguments,
+                    },
+                });
+            }
+            "function_call_output" | "custom_tool_call_output" => {
+                b.flush()?;
+                let used = item
+                    .call_id
+                    .as_deref()
+                    .is_some_and(|id| b.used.contains(id));
+                if !used {
+                    // An output whose call is not in the history: keep the information, but as
+                    // text, since a `tool` message without its call is rejected upstream.
+                    let (text, images) = output_content(item.output.as_ref());
+                    let id = item.call_id.as_deref().unwrap_or("unknown");
+                    b.messages.push(user_message(
+                        format!("Output of tool call {id}:\n{text}"),
+                        images,
+                    ));
+                }
+            }
+            "item_reference" => {
+                return Err(RequestError::new(
+                    "item_reference is not supported: aimux keeps no server-side state; send the \
+                     items themselves",
+                    "input",
+                ));
+            }
+            // Hosted-tool records (web_search_call, tool_search_*, image_generation_call),
+            // local_shell_call and OpenAI-encrypted compaction items carry nothing a Chat
+            // upstream can use.
+            _ => {}
+        }
+    }
+    b.flush()?;
+
+    let mut messages = Vec::with_capacity(b.messages.len() + 1);
+    if !b.system.is_empty() {
+        messages.push(Message::text(Role::System, b.system.join("\n\n")));
+    }
+    messages.append(&mut b.messages);
+    Ok(messages)
+}
+
+impl<'a> Builder<'a> {
+    fn message(&mut self, item: &'a RawItem) -> Result<(), RequestError> {
+        let role = item.role.as_deref().unwrap_or("user");
+        match role {
+            "system" | "developer" => {
+                let (text, _) = content_text(item.content.as_ref());
+                if !text.is_empty() {
+                    self.system.push(text);
+                }
+            }
+            "user" => {
+                self.flush()?;
+                let (text, parts) = user_content(item.content.as_ref())?;
+                self.messages.push(Message {
+                    role: Role::User,
+                    content: Some(match parts {
+                        Some(parts) => MessageContent::Parts(parts),
+                        None => MessageContent::Text(text),
+                    }),
+                    reasoning_content: None,
+                    tool_calls: Vec::new(),
+                    tool_call_id: None,
+                });
+            }
+            "assistant" => {
+                if self.turn.text.is_some() || !self.turn.calls.is_empty() {
+                    self.flush()?;
+                }
+                let (text, _) = content_text(item.content.as_ref());
+                self.turn.text = Some(text);
+            }
+            other => {
+                return Err(RequestError::new(
+                    format!("unsupported message role `{other}`"),
+                    "input",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends the current assistant turn: its message, then one tool message per call.
+    fn flush(&mut self) -> Result<(), RequestError> {
+        if self.turn.is_empty() {
+            return Ok(());
+        }
+        let turn = std::mem::take(&mut self.turn);
+        let calls = turn.calls;
+        let content = match turn.text {
+            Some(text) => Some(MessageContent::Text(text)),
+            None if calls.is_empty() => Some(MessageContent::Text(String::new())),
+            None => None,
+        };
+        let ids: Vec<String> = calls.iter().map(|c| c.id.clone()).collect();
+        self.messages.push(Message {
+            role: Role::Assistant,
+            content,
+            reasoning_content: turn.reasoning,
+            tool_calls: calls,
+            tool_call_id: None,
+        });
+        let mut images = Vec::new();
+        for id in ids {
+            let output = self.outputs.get(id.as_str()).copied();
+            let text = match output {
+                Some(item) => {
+                    if let Some(call_id) = item.call_id.as_deref() {
+                        self.used.insert(call_id);
+                    }
+                    let (text, mut imgs) = output_content(item.output.as_ref());
+                    images.append(&mut imgs);
+                    text
+                }
+                None => MISSING_OUTPUT.to_owned(),
+            };
+            self.messages.push(Message {
+                role: Role::Tool,
+                content: Some(MessageContent::Text(text)),
+                reasoning_content: None,
+                tool_calls: Vec::new(),
+                tool_call_id: Some(id),
+            });
+        }
+        if !images.is_empty() {
+            self.messages.push(user_message(
+                "Images returned by the tool calls above:".into(),
+                images,
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn user_message(text: String, images: Vec<ContentPart>) -> Message {
+    let content = if images.is_empty() {
+        MessageContent::Text(text)
+    } else {
+        let mut parts = vec![ContentPart::Text { text }];
+        parts.extend(images);
+        MessageContent::Parts(parts)
+    };
+    Message {
+        role: Role::User,
+        content: Some(content),
+        reasoning_content: None,
+        tool_calls: Vec::new(),
+        tool_call_id: None,
+    }
+}
+
+fn part_text(part: &Part) -> Option<&str> {
+    match part.kind.as_str() {
+        "refusal" => part.refusal.as_deref().or(part.text.as_deref()),
+        _ => part.text.as_deref(),
+    }
+}
+
+/// The text of a content value; also reports whether it had non-text parts.
+fn content_text(content: Option<&Content>) -> (String, bool) {
+    match content {
+        None => (String::new(), false),
+        Some(Content::Text(t)) => (t.clone(), false),
+        Some(Content::Parts(parts)) => {
+            let mut text = String::new();
+            let mut other = false;
+            for p in parts {
+                match part_text(p) {
+                    Some(t) => {
+                        if !text.is_empty() {
+                            text.push('\n');
+                        }
+                        text.push_str(t);
+                    }
+                    None => other = true,
+                }
+            }
+            (text, other)
+        }
+    }
+}
+
+fn image_part(part: &Part) -> Result<ContentPart, RequestError> {
+    match &part.image_url {
+        Some(url) => Ok(ContentPart::ImageUrl {
+            image_url: ImageUrl {
+                url: url.url().to_owned(),
+                detail: part.detail.clone().or_else(|| match url {
+                    super::responses::ImageUrl::Object { detail, .. } => detail.clone(),
+                    super::responses::ImageUrl::Url(_) => None,
+                }),
+            },
+        }),
+        None => Err(RequestError::new(
+            "input_image needs an image_url (a data: or https: URL); file_id references are not \
+             supported because aimux keeps no file store",
+            "input",
+        )),
+    }
+}
+
+/// User content: a plain string when text only, parts (text, images, files in order) otherwise.
+fn user_content(
+    content: Option<&Content>,
+) -> Result<(String, Option<Vec<ContentPart>>), RequestError> {
+    let (text, has_other) = content_text(content);
+    if !has_other {
+        return Ok((text, None));
+    }
+    let Some(Content::Parts(parts)) = content else {
+        return Ok((text, None));
+    };
+    let mut out = Vec::with_capacity(parts.len());
+    for p in parts {
+        match p.kind.as_str() {
+            "input_image" | "image_url" => out.push(image_part(p)?),
+            "input_file" | "file" => out.push(ContentPart::File {
+                file: FileData {
+                    file_data: p.file_data.clone(),
+                    file_id: p.file_id.clone(),
+                    filename: p.filename.clone(),
+                },
+            }),
+            _ => {
+                if let Some(t) = part_text(p) {
+                    out.push(ContentPart::Text { text: t.to_owned() });
+                }
+            }
+        }
+    }
+    Ok((text, Some(out)))
+}
+
+/// A tool output's text, and its images (which go in a user message after the tool messages).
+fn output_content(output: Option<&Content>) -> (String, Vec<ContentPart>) {
+    match output {
+        None => (String::new(), Vec::new()),
+        Some(Content::Text(t)) => (t.clone(), Vec::new()),
+        Some(Content::Parts(parts)) => {
+            let mut text = String::new();
+            let mut images = Vec::new();
+            for p in parts {
+                if let Some(t) = part_text(p) {
+                    if !text.is_empty() {
+                        text.push('\n');
+                    }
+                    text.push_str(t);
+                } else if let Ok(img) = image_part(p) {
+                    images.push(img);
+                }
+            }
+            if text.is_empty() && !images.is_empty() {
+                text = format!("[{} image(s), attached in the next message]", images.len());
+            }
+            (text, images)
+        }
+    }
+}
+
+/// The provider's raw reasoning as the bridge stored it in `content`; the summary otherwise.
+fn reasoning_text(item: &RawItem) -> String {
+    let (text, _) = content_text(item.content.as_ref());
+    if !text.is_empty() {
+        return text;
+    }
+    match &item.summary {
+        Some(parts) => parts
+            .iter()
+            .filter_map(|p| p.text.as_deref())
+            .collect::<Vec<_>>()
+            .join("\n\n"),
+        None => String::new(),
+    }
+}

@@ -1,0 +1,697 @@
+//! Chat Completions chunks → Responses API events, one chunk at a time.
+//!
+//! Deltas (text, reasoning, tool arguments) are written the moment their chunk arrives. The
+//! `output_item.done` events, which are what Codex records in its history and executes, are
+//! written only once the upstream has finished successfully: Codex keeps items from a stream that
+//! then fails and replays them on every retry, so a failed response must carry none.
+
+use super::chat::{Chunk, Usage};
+use super::errors::UpstreamError;
+use super::leak::recover_calls;
+use super::tools::{ToolKind, ToolMap};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+#[derive(Debug)]
+enum ItemKind {
+    Reasoning,
+    Message,
+    Call { call_id: String, name: String },
+}
+
+#[derive(Debug)]
+struct Item {
+    id: String,
+    kind: ItemKind,
+    /// Text, reasoning text, or call arguments.
+    text: String,
+    /// `output_item.added` was written (calls wait for their name).
+    announced: bool,
+    /// Replaced by a recovered tool call; never completed.
+    dropped: bool,
+    /// The upstream's `index` for a tool call.
+    slot: Option<u32>,
+}
+
+/// How the response ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Completed,
+    /// `max_output_tokens` or `content_filter`.
+    Incomplete(String),
+    Failed(UpstreamError),
+}
+
+pub struct StreamTranslator {
+    id: String,
+    model: String,
+    created_at: u64,
+    tools: ToolMap,
+    /// Whether events are written at all (false when the client asked for one JSON response).
+    emit: bool,
+    seq: u64,
+    items: Vec<Item>,
+    reasoning: Option<usize>,
+    message: Option<usize>,
+    usage: Option<Usage>,
+    finish_reason: Option<String>,
+    estimated_input_tokens: u64,
+    outcome: Option<Outcome>,
+}
+
+fn new_id(prefix: &str) -> String {
+    format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
+}
+
+#[derive(Serialize)]
+struct Envelope<'a, T: Serialize> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    sequence_number: u64,
+    #[serde(flatten)]
+    body: T,
+}
+
+#[derive(Serialize)]
+struct TextDelta<'a> {
+    item_id: &'a str,
+    output_index: usize,
+    content_index: u32,
+    delta: &'a str,
+}
+
+#[derive(Serialize)]
+struct SummaryDelta<'a> {
+    item_id: &'a str,
+    output_index: usize,
+    summary_index: u32,
+    delta: &'a str,
+}
+
+#[derive(Serialize)]
+struct ArgsDelta<'a> {
+    item_id: &'a str,
+    output_index: usize,
+    delta: &'a str,
+}
+
+impl StreamTranslator {
+    /// `estimated_input_tokens` is reported when the upstream sends no usage.
+    pub fn new(
+        model: String,
+        tools: ToolMap,
+        emit: bool,
+        created_at: u64,
+        estimated_input_tokens: u64,
+    ) -> Self {
+        StreamTranslator {
+            id: new_id("resp"),
+            model,
+            created_at,
+            tools,
+            emit,
+            seq: 0,
+            items: Vec::new(),
+            reasoning: None,
+            message: None,
+            usage: None,
+            finish_reason: None,
+            estimated_input_tokens,
+            outcome: None,
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn usage(&self) -> Option<&Usage> {
+        self.usage.as_ref()
+    }
+
+    fn event<T: Serialize>(&mut self, out: &mut Vec<u8>, kind: &str, body: T) {
+        if !self.emit {
+            return;
+        }
+        let seq = self.seq;
+        self.seq += 1;
+        out.extend_from_slice(b"event: ");
+        out.extend_from_slice(kind.as_bytes());
+        out.extend_from_slice(b"\ndata: ");
+        let envelope = Envelope {
+            kind,
+            sequence_number: seq,
+            body,
+        };
+        // Serializing plain structs and `Value`s into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, &envelope);
+        out.extend_from_slice(b"\n\n");
+    }
+
+    fn response_object(&self, status: &str) -> Value {
+        json!({
+            "id": self.id,
+            "object": "response",
+            "created_at": self.created_at,
+            "status": status,
+            "model": self.model,
+            "output": [],
+            "parallel_tool_calls": true,
+            "tool_choice": "auto",
+            "tools": [],
+            "error": null,
+            "incomplete_details": null,
+        })
+    }
+
+    /// `response.created` and a first `response.in_progress`.
+    pub fn start(&mut self, out: &mut Vec<u8>) {
+        let response = self.response_object("in_progress");
+        self.event(out, "response.created", json!({ "response": response }));
+        self.heartbeat(out);
+    }
+
+    /// A `response.in_progress` event: keeps Codex's idle timer (which ignores SSE comments)
+    /// from firing while the upstream is slow.
+    pub fn heartbeat(&mut self, out: &mut Vec<u8>) {
+        let response = self.response_object("in_progress");
+        self.event(out, "response.in_progress", json!({ "response": response }));
+    }
+
+    fn open(&mut self, out: &mut Vec<u8>, kind: ItemKind, slot: Option<u32>) -> usize {
+        let prefix = match kind {
+            ItemKind::Reasoning => "rs",
+            ItemKind::Message => "msg",
+            ItemKind::Call { .. } => "fc",
+        };
+        let index = self.items.len();
+        self.items.push(Item {
+            id: new_id(prefix),
+            kind,
+            text: String::new(),
+            announced: false,
+            dropped: false,
+            slot,
+        });
+        self.announce(out, index);
+        index
+    }
+
+    /// Writes `output_item.added` (and the part-added event) once the item can be described.
+    fn announce(&mut self, out: &mut Vec<u8>, index: usize) {
+        let item = &self.items[index];
+        if item.announced {
+            return;
+        }
+        if let ItemKind::Call { name, .. } = &item.kind
+            && name.is_empty()
+        {
+            return;
+        }
+        let id = item.id.clone();
+        let added = self.item_json(index, "in_progress", false);
+        self.items[index].announced = true;
+        self.event(
+            out,
+            "response.output_item.added",
+            json!({ "output_index": index, "item": added }),
+        );
+        match self.items[index].kind {
+            ItemKind::Message => self.event(
+                out,
+                "response.content_part.added",
+                json!({
+                    "item_id": id, "output_index": index, "content_index": 0,
+                    "part": {"type": "output_text", "text": "", "annotations": []}
+                }),
+            ),
+            ItemKind::Reasoning => self.event(
+                out,
+                "response.reasoning_summary_part.added",
+                json!({
+                    "item_id": id, "output_index": index, "summary_index": 0,
+                    "part": {"type": "summary_text", "text": ""}
+                }),
+            ),
+            ItemKind::Call { .. } => {}
+        }
+    }
+
+    /// Feeds one upstream chunk. An `error` object in the chunk ends the response as failed.
+    pub fn push(&mut self, chunk: Chunk, out: &mut Vec<u8>) {
+        if self.outcome.is_some() {
+            return;
+        }
+        if let Some(error) = chunk.error {
+            self.outcome = Some(Outcome::Failed(UpstreamError::from_stream_error(&error)));
+            return;
+        }
+        if let Some(usage) = chunk.usage {
+            self.usage = Some(usage);
+        }
+        if let Some(model) = chunk.model
+            && self.model.is_empty()
+        {
+            self.model = model;
+        }
+        for choice in chunk.choices {
+            // Only the first choice is a Responses output; `n > 1` has no equivalent.
+            if choice.index != 0 {
+                continue;
+            }
+            let delta = choice.delta;
+            if let Some(text) = delta.reasoning_content.or(delta.reasoning)
+                && !text.is_empty()
+            {
+                self.reasoning_delta(&text, out);
+            }
+            if let Some(text) = delta.content
+                && !text.is_empty()
+            {
+                self.text_delta(&text, out);
+            }
+            if let Some(text) = delta.refusal
+                && !text.is_empty()
+            {
+                self.text_delta(&text, out);
+            }
+            if let Some(calls) = delta.tool_calls {
+                for (position, call) in calls.into_iter().enumerate() {
+                    self.call_delta(position as u32, call, out);
+                }
+            }
+            if let Some(reason) = choice.finish_reason {
+                self.finish_reason = Some(reason);
+            }
+        }
+    }
+
+    fn reasoning_delta(&mut self, text: &str, out: &mut Vec<u8>) {
+        let index = match self.reasoning {
+            Some(i) => i,
+            None => {
+                let i = self.open(out, ItemKind::Reasoning, None);
+                self.reasoning = Some(i);
+                i
+            }
+        };
+        self.items[index].text.push_str(text);
+        if self.emit {
+            let id = std::mem::take(&mut self.items[index].id);
+            self.event(
+                out,
+                "response.reasoning_summary_text.delta",
+                SummaryDelta {
+                    item_id: &id,
+                    output_index: index,
+                    summary_index: 0,
+                    delta: text,
+                },
+            );
+            self.items[index].id = id;
+        }
+    }
+
+    fn text_delta(&mut self, text: &str, out: &mut Vec<u8>) {
+        let index = match self.message {
+            Some(i) => i,
+            None => {
+                let i = self.open(out, ItemKind::Message, None);
+                self.message = Some(i);
+                i
+            }
+        };
+        self.items[index].text.push_str(text);
+        if self.emit {
+            let id = std::mem::take(&mut self.items[index].id);
+            self.event(
+                out,
+                "response.output_text.delta",
+                TextDelta {
+                    item_id: &id,
+                    output_index: index,
+                    content_index: 0,
+                    delta: text,
+                },
+            );
+            self.items[index].id = id;
+        }
+    }
+
+    fn call_delta(&mut self, position: u32, call: super::chat::ToolCallDelta, out: &mut Vec<u8>) {
+        let slot = call.index.unwrap_or(position);
+        let existing = self.items.iter().rposition(|item| {
+            item.slot == Some(slot) && matches!(item.kind, ItemKind::Call { .. })
+        });
+        // A new id at a used index starts a new call (some servers send every call at index 0).
+        let index = match (existing, call.id.as_deref()) {
+            (Some(i), Some(new_id)) => match &self.items[i].kind {
+                ItemKind::Call { call_id, .. } if !call_id.is_empty() && call_id != new_id => None,
+                _ => Some(i),
+            },
+            (found, _) => found,
+        };
+        let index = match index {
+            Some(i) => i,
+            None => self.open(
+                out,
+                ItemKind::Call {
+                    call_id: String::new(),
+                    name: String::new(),
+                },
+                Some(slot),
+            ),
+        };
+        let (name_part, args_part) = match call.function {
+            Some(f) => (
+                f.name,
+                f.arguments.map(|a| match a {
+                    Value::String(s) => s,
+                    other => other.to_string(),
+                }),
+            ),
+            None => (None, None),
+        };
+        if let ItemKind::Call { call_id, name } = &mut self.items[index].kind {
+            if let Some(id) = call.id
+                && call_id.is_empty()
+            {
+                *call_id = id;
+            }
+            if let Some(part) = name_part
+                && !part.is_empty()
+                && *name != part
+            {
+                name.push_str(&part);
+            }
+        }
+        let was_announced = self.items[index].announced;
+        if let Some(args) = &args_part {
+            self.items[index].text.push_str(args);
+        }
+        self.announce(out, index);
+        // Argument deltas are cosmetic (Codex shows them while a call streams); freeform tools
+        // get none since their upstream arguments are JSON, not the raw input Codex displays.
+        let delta = if was_announced {
+            args_part.unwrap_or_default()
+        } else {
+            self.items[index].text.clone()
+        };
+        if self.emit && self.items[index].announced && !delta.is_empty() && !self.is_custom(index) {
+            let id = self.items[index].id.clone();
+            self.event(
+                out,
+                "response.function_call_arguments.delta",
+                ArgsDelta {
+                    item_id: &id,
+                    output_index: index,
+                    delta: &delta,
+                },
+            );
+        }
+    }
+
+    fn is_custom(&self, index: usize) -> bool {
+        match &self.items[index].kind {
+            ItemKind::Call { name, .. } => self
+                .tools
+                .resolve(name)
+                .is_some_and(|o| o.kind == ToolKind::Custom),
+            _ => false,
+        }
+    }
+
+    /// Marks the upstream stream as ended (`[DONE]` or end of body).
+    pub fn end_of_stream(&mut self, saw_done: bool) {
+        if self.outcome.is_some() {
+            return;
+        }
+        let outcome = match self.finish_reason.as_deref() {
+            Some("length") => Outcome::Incomplete("max_output_tokens".into()),
+            Some("content_filter") => Outcome::Incomplete("content_filter".into()),
+            Some(_) => Outcome::Completed,
+            None if saw_done => Outcome::Completed,
+            None => Outcome::Failed(UpstreamError::truncated()),
+        };
+        self.outcome = Some(outcome);
+    }
+
+    /// Ends the response as failed (transport error, timeout).
+    pub fn fail(&mut self, error: UpstreamError) {
+        if !matches!(self.outcome, Some(Outcome::Failed(_))) {
+            self.outcome = Some(Outcome::Failed(error));
+        }
+    }
+
+    pub fn outcome(&self) -> Option<&Outcome> {
+        self.outcome.as_ref()
+    }
+
+    /// Writes the closing events: every item's `done` events and `response.completed`,
+    /// `response.incomplete` or `response.failed`. Returns the final response object.
+    pub fn finish(&mut self, out: &mut Vec<u8>) -> Value {
+        let outcome = self
+            .outcome
+            .clone()
+            .unwrap_or(Outcome::Failed(UpstreamError::truncated()));
+        if let Outcome::Failed(error) = &outcome {
+            let mut response = self.response_object("failed");
+            response["error"] = json!({"code": error.code, "message": error.message});
+            self.event(out, "response.failed", json!({ "response": response }));
+            return response;
+        }
+        self.recover_leaked_call(out);
+        let mut output = Vec::with_capacity(self.items.len());
+        for index in 0..self.items.len() {
+            if self.items[index].dropped {
+                continue;
+            }
+            if let ItemKind::Call { name, .. } = &self.items[index].kind
+                && name.is_empty()
+            {
+                tracing::warn!("upstream sent a tool call without a name; dropped it");
+                continue;
+            }
+            self.close_item(out, index);
+            output.push(self.item_json(index, "completed", true));
+        }
+        let (status, details) = match &outcome {
+            Outcome::Incomplete(reason) => ("incomplete", json!({ "reason": reason })),
+            _ => ("completed", Value::Null),
+        };
+        let mut response = self.response_object(status);
+        response["output"] = Value::Array(output);
+        response["incomplete_details"] = details;
+        response["usage"] = self.usage_json();
+        let kind = if status == "completed" {
+            "response.completed"
+        } else {
+            "response.incomplete"
+        };
+        self.event(out, kind, json!({ "response": &response }));
+        response
+    }
+
+    fn close_item(&mut self, out: &mut Vec<u8>, index: usize) {
+        self.announce(out, index);
+        let id = self.items[index].id.clone();
+        let text = self.items[index].text.clone();
+        match self.items[index].kind {
+            ItemKind::Message => {
+                self.event(
+                    out,
+                    "response.output_text.done",
+                    json!({"item_id": id, "output_index": index, "content_index": 0, "text": text}),
+                );
+                self.event(
+                    out,
+                    "response.content_part.done",
+                    json!({
+                        "item_id": id, "output_index": index, "content_index": 0,
+                        "part": {"type": "output_text", "text": text, "annotations": []}
+                    }),
+                );
+            }
+            ItemKind::Reasoning => {
+                self.event(
+                    out,
+                    "response.reasoning_summary_text.done",
+                    json!({"item_id": id, "output_index": index, "summary_index": 0, "text": text}),
+                );
+                self.event(
+                    out,
+                    "response.reasoning_summary_part.done",
+                    json!({
+                        "item_id": id, "output_index": index, "summary_index": 0,
+                        "part": {"type": "summary_text", "text": text}
+                    }),
+                );
+            }
+            ItemKind::Call { .. } => {
+                if !self.is_custom(index) {
+                    self.event(
+                        out,
+                        "response.function_call_arguments.done",
+                        json!({"item_id": id, "output_index": index, "arguments": arguments(&text)}),
+                    );
+                }
+            }
+        }
+        let item = self.item_json(index, "completed", true);
+        self.event(
+            out,
+            "response.output_item.done",
+            json!({ "output_index": index, "item": item }),
+        );
+    }
+
+    /// The Responses item for `items[index]`; `full` adds the accumulated text.
+    fn item_json(&self, index: usize, status: &str, full: bool) -> Value {
+        let item = &self.items[index];
+        let text = if full { item.text.as_str() } else { "" };
+        match &item.kind {
+            ItemKind::Message => json!({
+                "type": "message", "id": item.id, "status": status, "role": "assistant",
+                "content": if full {
+                    json!([{"type": "output_text", "text": text, "annotations": []}])
+                } else {
+                    json!([])
+                },
+            }),
+            // The provider's reasoning is both the summary Codex shows and the content it replays
+            // verbatim, which comes back upstream as `reasoning_content`.
+            ItemKind::Reasoning => json!({
+                "type": "reasoning", "id": item.id,
+                "summary": if full { json!([{"type": "summary_text", "text": text}]) } else { json!([]) },
+                "content": if full { json!([{"type": "reasoning_text", "text": text}]) } else { Value::Null },
+                "encrypted_content": null,
+            }),
+            ItemKind::Call { call_id, name } => {
+                let call_id = if call_id.is_empty() {
+                    // Always present: Codex silently drops a call without one.
+                    format!("call_{}", &item.id[3..])
+                } else {
+                    call_id.clone()
+                };
+                match self.tools.resolve(name) {
+                    Some(origin) if origin.kind == ToolKind::Custom => json!({
+                        "type": "custom_tool_call", "id": item.id, "status": status,
+                        "call_id": call_id, "name": origin.name,
+                        "input": if full { custom_input(text) } else { String::new() },
+                    }),
+                    Some(origin) => {
+                        let mut v = json!({
+                            "type": "function_call", "id": item.id, "status": status,
+                            "call_id": call_id, "name": origin.name,
+                            "arguments": if full { arguments(text) } else { "" },
+                        });
+                        if let Some(ns) = &origin.namespace {
+                            v["namespace"] = json!(ns);
+                        }
+                        v
+                    }
+                    None => json!({
+                        "type": "function_call", "id": item.id, "status": status,
+                        "call_id": call_id, "name": name,
+                        "arguments": if full { arguments(text) } else { "" },
+                    }),
+                }
+            }
+        }
+    }
+
+    /// A model that printed a tool call as text instead of calling it: when the whole message is
+    /// a call to an offered tool, turn it into that call.
+    fn recover_leaked_call(&mut self, out: &mut Vec<u8>) {
+        let Some(message) = self.message else { return };
+        if self.tools.is_empty()
+            || self
+                .items
+                .iter()
+                .any(|i| matches!(i.kind, ItemKind::Call { .. }))
+        {
+            return;
+        }
+        let Some(calls) = recover_calls(&self.items[message].text, &self.tools) else {
+            return;
+        };
+        self.items[message].dropped = true;
+        for (name, args) in calls {
+            let index = self.open(
+                out,
+                ItemKind::Call {
+                    call_id: String::new(),
+                    name: name.clone(),
+                },
+                None,
+            );
+            self.items[index].text = args;
+        }
+    }
+
+    fn usage_json(&self) -> Value {
+        let (input, cached, output, reasoning, total) = match &self.usage {
+            Some(u) => {
+                let cached = u
+                    .prompt_tokens_details
+                    .as_ref()
+                    .and_then(|d| d.cached_tokens)
+                    .or(u.prompt_cache_hit_tokens)
+                    .unwrap_or(0);
+                let reasoning = u
+                    .completion_tokens_details
+                    .as_ref()
+                    .and_then(|d| d.reasoning_tokens)
+                    .unwrap_or(0);
+                let total = u
+                    .total_tokens
+                    .unwrap_or(u.prompt_tokens + u.completion_tokens);
+                (
+                    u.prompt_tokens,
+                    cached,
+                    u.completion_tokens,
+                    reasoning,
+                    total,
+                )
+            }
+            // No usage from the upstream: an estimate (about 4 bytes a token) beats zero, which
+            // would keep Codex from ever compacting the conversation.
+            None => {
+                let output_bytes: usize = self.items.iter().map(|i| i.text.len()).sum();
+                let output = (output_bytes as u64).div_ceil(4);
+                let input = self.estimated_input_tokens;
+                (input, 0, output, 0, input + output)
+            }
+        };
+        json!({
+            "input_tokens": input,
+            "input_tokens_details": {"cached_tokens": cached},
+            "output_tokens": output,
+            "output_tokens_details": {"reasoning_tokens": reasoning},
+            "total_tokens": total,
+        })
+    }
+}
+
+fn arguments(text: &str) -> &str {
+    if text.trim().is_empty() { "{}" } else { text }
+}
+
+/// The raw input of a freeform tool from the wrapper function's JSON arguments. A model that
+/// ignored the wrapper and sent the raw text gets it passed through as is.
+pub fn custom_input(arguments: &str) -> String {
+    match serde_json::from_str::<Value>(arguments) {
+        Ok(Value::Object(map)) => {
+            if let Some(Value::String(s)) = map.get("input") {
+                return s.clone();
+            }
+            let mut strings = map.values().filter_map(Value::as_str);
+            match (strings.next(), strings.next()) {
+                (Some(only), None) => only.to_owned(),
+                _ => arguments.to_owned(),
+            }
+        }
+        Ok(Value::String(s)) => s,
+        _ => arguments.to_owned(),
+    }
+}

@@ -1,0 +1,63 @@
+//! Every command-line type, in one place. No I/O: `settings` turns these into plain values.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// aimux: one local endpoint in front of every model you can reach.
+///
+/// Lets the OpenAI Codex CLI use any Chat Completions model (DeepSeek, GLM, Kimi, Qwen, OpenRouter,
+/// Ollama, vLLM, ...) by translating the Responses API both ways, streaming, with tools, reasoning
+/// and images intact.
+#[derive(Debug, Parser)]
+#[command(name = "aimux", version, about, long_about, propagate_version = true)]
+pub struct Cli {
+    /// More log output on stderr (-v debug, -vv trace). `AIMUX_LOG` takes a full filter.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the Responses API (what Codex speaks) in front of a Chat Completions upstream.
+    ///
+    /// Codex sends `POST /v1/responses`; the bridge translates each request to
+    /// `POST {upstream}/chat/completions` and streams the answer back as Responses events.
+    Bridge(BridgeArgs),
+
+    /// Print a shell completion script to stdout.
+    ///
+    /// Example: `aimux completions bash > ~/.local/share/bash-completion/completions/aimux`
+    Completions {
+        /// The shell to generate completions for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct BridgeArgs {
+    /// Address to bind [env: AIMUX_BRIDGE_HOST] [default: 127.0.0.1]. A non-loopback address
+    /// needs a token.
+    #[arg(long, value_name = "H")]
+    pub host: Option<String>,
+
+    /// Port to bind; 0 picks a free one [env: AIMUX_BRIDGE_PORT] [default: 8403].
+    #[arg(long, value_name = "N")]
+    pub port: Option<u16>,
+
+    /// Chat Completions base URL, e.g. http://127.0.0.1:8404/v1 (the bridge posts to
+    /// `{URL}/chat/completions`) [env: AIMUX_UPSTREAM] [default: http://127.0.0.1:8404/v1].
+    #[arg(long, value_name = "URL")]
+    pub upstream: Option<String>,
+
+    /// Write `{"pid","port","url"}` as one JSON line to FILE once accepting connections.
+    #[arg(long, value_name = "FILE")]
+    pub server_info: Option<PathBuf>,
+
+    /// Require `Authorization: Bearer T` from clients [env: AIMUX_TOKEN].
+    #[arg(long, value_name = "T")]
+    pub token: Option<String>,
+}

@@ -1,0 +1,82 @@
+//! `aimux bridge`: bind, announce, serve until SIGINT/SIGTERM.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::bridge::{BridgeState, app, normalize_upstream, serve};
+use crate::error::user_error;
+use crate::server_info::ServerInfo;
+use crate::settings::BridgeSettings;
+
+/// How long in-flight streams may run on after a shutdown signal.
+const DRAIN: Duration = Duration::from_secs(10);
+
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+pub async fn run(settings: BridgeSettings) -> anyhow::Result<()> {
+    let host = settings.host.value.as_str();
+    if !is_loopback(host) && settings.token.is_none() {
+        return Err(user_error(format!(
+            "refusing to bind {host} (from {}) without a token: anyone who can reach it could spend \
+             your model credits.\nhint: set AIMUX_TOKEN (or --token) or bind 127.0.0.1",
+            settings.host.source
+        )));
+    }
+    let upstream = normalize_upstream(&settings.upstream.value)
+        .map_err(|e| user_error(format!("{e} (from {})", settings.upstream.source)))?;
+    let token = settings.token.map(|t| t.value);
+    let state = Arc::new(BridgeState::new(&upstream, token, settings.heartbeat)?);
+
+    let port = settings.port.value;
+    let listener = match TcpListener::bind((host, port)).await {
+        Ok(l) => l,
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            return Err(user_error(format!(
+                "{host}:{port} is already in use (port from {}).\nhint: pass --port N, or --port 0 for a free one",
+                settings.port.source
+            )));
+        }
+        Err(e) => return Err(e).with_context(|| format!("binding {host}:{port}")),
+    };
+    let addr = listener.local_addr()?;
+    let url = format!("http://{addr}");
+    if let Some(path) = &settings.server_info {
+        ServerInfo {
+            pid: std::process::id(),
+            port: addr.port(),
+            url: url.clone(),
+        }
+        .write(path)?;
+    }
+    tracing::info!("aimux bridge listening on {url} → upstream {upstream}");
+    eprintln!("aimux bridge: {url}/v1 → {upstream}");
+    serve(listener, app(state), crate::signals::shutdown(), DRAIN)
+        .await
+        .context("serving the bridge")?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback;
+
+    #[test]
+    fn loopback_hosts() {
+        for h in ["127.0.0.1", "localhost", "::1", "[::1]", "127.1.2.3"] {
+            assert!(is_loopback(h), "{h}");
+        }
+        for h in ["0.0.0.0", "192.168.1.4", "example.com", "::"] {
+            assert!(!is_loopback(h), "{h}");
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! One module per subcommand: thin orchestration over the domain modules.
+
+pub mod bridge;
+pub mod completions;

@@ -1,0 +1,306 @@
+//! Settings: flags > environment (`AIMUX_*`) > `$AIMUX_HOME/config.toml` > defaults. Each value
+//! remembers where it came from, so errors and `doctor` can say why a value won.
+
+use anyhow::Context;
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::cli::BridgeArgs;
+use crate::error::user_error;
+
+pub const DEFAULT_HOST: &str = "127.0.0.1";
+pub const DEFAULT_BRIDGE_PORT: u16 = 8403;
+pub const DEFAULT_PROXY_PORT: u16 = 8404;
+pub const DEFAULT_HEARTBEAT: Duration = Duration::from_millis(1000);
+
+/// The process environment, read once and passed down, so tests never touch the real one.
+#[derive(Debug, Clone, Default)]
+pub struct Env {
+    vars: HashMap<String, String>,
+}
+
+impl Env {
+    pub fn from_process() -> Self {
+        Env {
+            vars: std::env::vars().collect(),
+        }
+    }
+
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        Env {
+            vars: pairs
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+        }
+    }
+
+    /// A set, non-empty variable.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.vars
+            .get(key)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Flag(&'static str),
+    Env(&'static str),
+    File(PathBuf),
+    Default,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Flag(name) => write!(f, "flag {name}"),
+            Source::Env(name) => write!(f, "env {name}"),
+            Source::File(path) => write!(f, "{}", path.display()),
+            Source::Default => f.write_str("default"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Setting<T> {
+    pub value: T,
+    pub source: Source,
+}
+
+/// `$AIMUX_HOME/config.toml`. Unknown keys are an error that names the key.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    #[serde(default)]
+    pub bridge: BridgeFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BridgeFile {
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub upstream: Option<String>,
+    pub token: Option<String>,
+    /// Interval of `response.in_progress` events while the upstream is silent.
+    pub heartbeat_ms: Option<u64>,
+}
+
+/// Where aimux keeps its files: `$AIMUX_HOME`, else `<config dir>/aimux`.
+pub fn aimux_home(env: &Env) -> Option<PathBuf> {
+    match env.get("AIMUX_HOME") {
+        Some(home) => Some(PathBuf::from(home)),
+        None => dirs::config_dir().map(|d| d.join("aimux")),
+    }
+}
+
+pub fn config_path(env: &Env) -> Option<PathBuf> {
+    aimux_home(env).map(|h| h.join("config.toml"))
+}
+
+/// Reads the config file; a missing file is an empty config.
+pub fn load_file(path: &Path) -> anyhow::Result<FileConfig> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FileConfig::default()),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    parse_file(&text).map_err(|e| user_error(format!("{}: {e}", path.display())))
+}
+
+pub fn parse_file(text: &str) -> Result<FileConfig, String> {
+    toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())
+}
+
+#[derive(Debug, Clone)]
+pub struct BridgeSettings {
+    pub host: Setting<String>,
+    pub port: Setting<u16>,
+    pub upstream: Setting<String>,
+    pub token: Option<Setting<String>>,
+    pub heartbeat: Duration,
+    pub server_info: Option<PathBuf>,
+}
+
+fn pick<T>(
+    flag: Option<T>,
+    flag_name: &'static str,
+    env: Option<(T, &'static str)>,
+    file: Option<T>,
+    file_path: &Path,
+    default: Option<T>,
+) -> Option<Setting<T>> {
+    if let Some(value) = flag {
+        return Some(Setting {
+            value,
+            source: Source::Flag(flag_name),
+        });
+    }
+    if let Some((value, name)) = env {
+        return Some(Setting {
+            value,
+            source: Source::Env(name),
+        });
+    }
+    if let Some(value) = file {
+        return Some(Setting {
+            value,
+            source: Source::File(file_path.to_owned()),
+        });
+    }
+    default.map(|value| Setting {
+        value,
+        source: Source::Default,
+    })
+}
+
+fn env_parsed<T: std::str::FromStr>(
+    env: &Env,
+    key: &'static str,
+) -> anyhow::Result<Option<(T, &'static str)>> {
+    match env.get(key) {
+        None => Ok(None),
+        Some(raw) => raw
+            .parse()
+            .map(|v| Some((v, key)))
+            .map_err(|_| user_error(format!("{key}={raw:?} is not valid"))),
+    }
+}
+
+impl BridgeSettings {
+    pub fn resolve(
+        args: BridgeArgs,
+        env: &Env,
+        file: &FileConfig,
+        file_path: &Path,
+    ) -> anyhow::Result<Self> {
+        let f = &file.bridge;
+        let host = pick(
+            args.host,
+            "--host",
+            env_parsed(env, "AIMUX_BRIDGE_HOST")?,
+            f.host.clone(),
+            file_path,
+            Some(DEFAULT_HOST.to_owned()),
+        );
+        let port = pick(
+            args.port,
+            "--port",
+            env_parsed(env, "AIMUX_BRIDGE_PORT")?,
+            f.port,
+            file_path,
+            Some(DEFAULT_BRIDGE_PORT),
+        );
+        let upstream = pick(
+            args.upstream,
+            "--upstream",
+            env_parsed(env, "AIMUX_UPSTREAM")?,
+            f.upstream.clone(),
+            file_path,
+            Some(format!("http://{DEFAULT_HOST}:{DEFAULT_PROXY_PORT}/v1")),
+        );
+        let token = pick(
+            args.token,
+            "--token",
+            env_parsed(env, "AIMUX_TOKEN")?,
+            f.token.clone(),
+            file_path,
+            None,
+        );
+        let (Some(host), Some(port), Some(upstream)) = (host, port, upstream) else {
+            unreachable!("settings with defaults always resolve");
+        };
+        let heartbeat = f
+            .heartbeat_ms
+            .map(Duration::from_millis)
+            .unwrap_or(DEFAULT_HEARTBEAT);
+        if heartbeat.is_zero() {
+            return Err(user_error(format!(
+                "{}: bridge.heartbeat_ms must be > 0",
+                file_path.display()
+            )));
+        }
+        Ok(BridgeSettings {
+            host,
+            port,
+            upstream,
+            token,
+            heartbeat,
+            server_info: args.server_info,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn precedence_flag_env_file_default() {
+        let file = parse_file("[bridge]\nport = 7000\nupstream = \"http://file/v1\"\n").unwrap();
+        let path = Path::new("/x/config.toml");
+        let env = Env::from_pairs([
+            ("AIMUX_UPSTREAM", "http://env/v1"),
+            ("AIMUX_BRIDGE_PORT", "7100"),
+        ]);
+        let args = BridgeArgs {
+            port: Some(7200),
+            ..Default::default()
+        };
+
+        let s = BridgeSettings::resolve(args, &env, &file, path).unwrap();
+        assert_eq!(
+            s.port,
+            Setting {
+                value: 7200,
+                source: Source::Flag("--port")
+            }
+        );
+        assert_eq!(s.upstream.value, "http://env/v1");
+        assert_eq!(s.upstream.source, Source::Env("AIMUX_UPSTREAM"));
+        assert_eq!(
+            s.host,
+            Setting {
+                value: DEFAULT_HOST.into(),
+                source: Source::Default
+            }
+        );
+        assert_eq!(s.token, None);
+
+        let s =
+            BridgeSettings::resolve(BridgeArgs::default(), &Env::default(), &file, path).unwrap();
+        assert_eq!(
+            s.port,
+            Setting {
+                value: 7000,
+                source: Source::File(path.into())
+            }
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let err = parse_file("[bridge]\nprot = 1\n").unwrap_err();
+        assert!(err.contains("unknown field `prot`"), "{err}");
+        let err = parse_file("[bridgee]\n").unwrap_err();
+        assert!(err.contains("unknown field `bridgee`"), "{err}");
+    }
+
+    #[test]
+    fn bad_env_value_is_a_clear_error() {
+        let env = Env::from_pairs([("AIMUX_BRIDGE_PORT", "eighty")]);
+        let err = BridgeSettings::resolve(
+            BridgeArgs::default(),
+            &env,
+            &FileConfig::default(),
+            Path::new("c"),
+        )
+        .unwrap_err();
+        assert_eq!(err.to_string(), "AIMUX_BRIDGE_PORT=\"eighty\" is not valid");
+    }
+}
