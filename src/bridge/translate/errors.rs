@@ -148,11 +148,20 @@ impl UpstreamError {
     /// An `error` object inside a 200 stream.
     pub fn from_stream_error(error: &Value) -> Self {
         let body = serde_json::json!({ "error": error }).to_string();
-        let status = error
+        let numeric = error
             .get("code")
             .and_then(Value::as_u64)
-            .filter(|c| (400..600).contains(c))
-            .unwrap_or(502) as u16;
+            .filter(|c| (400..600).contains(c));
+        // Without an HTTP-like code, a context or quota error still reads as the client's problem.
+        let status = match numeric {
+            Some(code) => code as u16,
+            None if contains_any(&body, CONTEXT_PATTERNS)
+                || contains_any(&body, QUOTA_PATTERNS) =>
+            {
+                400
+            }
+            None => 502,
+        };
         Self::from_status(status, &body, None)
     }
 

@@ -456,7 +456,8 @@ impl StreamTranslator {
             .unwrap_or(Outcome::Failed(UpstreamError::truncated()));
         if let Outcome::Failed(error) = &outcome {
             let mut response = self.response_object("failed");
-            response["error"] = json!({"code": error.code, "message": error.message});
+            response["error"] =
+                json!({"code": error.stream_code(), "message": error.stream_message()});
             self.event(out, "response.failed", json!({ "response": response }));
             return response;
         }
