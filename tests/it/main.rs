@@ -1,0 +1,7 @@
+//! All integration tests live in this one binary (one link step, shared helpers).
+
+mod common;
+
+mod bridge_http;
+mod codex_e2e;
+mod openai_sdk;
