@@ -40,9 +40,12 @@ fn init_tracing(verbose: u8, env: &Env) {
         (None, 1) => "aimux=debug".to_owned(),
         (None, _) => "aimux=trace,tower_http=debug".to_owned(),
     };
+    use std::io::IsTerminal;
+    let color = std::io::stderr().is_terminal() && env.get("NO_COLOR").is_none();
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)
+        .with_ansi(color)
         .with_target(false)
         .try_init();
 }

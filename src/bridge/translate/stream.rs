@@ -57,6 +57,30 @@ pub struct StreamTranslator {
     finish_reason: Option<String>,
     estimated_input_tokens: u64,
     outcome: Option<Outcome>,
+    think: Think,
+}
+
+/// Models served without a reasoning parser (Qwen3, DeepSeek-R1 distills on vLLM, llama.cpp,
+/// older Ollama) put their reasoning in the content as `<think>...</think>`. A leading think
+/// block is routed to the reasoning item, so Codex shows it as reasoning, not as the answer.
+#[derive(Debug)]
+enum Think {
+    /// Content so far is whitespace or a prefix of `<think>`.
+    Undecided(String),
+    /// Inside the block; holds a possible partial `</think>` at the end.
+    Inside(String),
+    Outside,
+}
+
+const THINK_OPEN: &str = "<think>";
+const THINK_CLOSE: &str = "</think>";
+
+/// Length of the longest suffix of `text` that is a proper prefix of `tag`.
+fn partial_tag_suffix(text: &str, tag: &str) -> usize {
+    (1..tag.len().min(text.len() + 1))
+        .rev()
+        .find(|&n| text.as_bytes().ends_with(&tag.as_bytes()[..n]))
+        .unwrap_or(0)
 }
 
 fn new_id(prefix: &str) -> String {
@@ -118,6 +142,7 @@ impl StreamTranslator {
             finish_reason: None,
             estimated_input_tokens,
             outcome: None,
+            think: Think::Undecided(String::new()),
         }
     }
 
@@ -268,7 +293,7 @@ impl StreamTranslator {
             if let Some(text) = delta.content
                 && !text.is_empty()
             {
-                self.text_delta(&text, out);
+                self.content_delta(text, out);
             }
             if let Some(text) = delta.refusal
                 && !text.is_empty()
@@ -309,6 +334,62 @@ impl StreamTranslator {
                 },
             );
             self.items[index].id = id;
+        }
+    }
+
+    /// Content, with a leading `<think>` block split off into reasoning.
+    fn content_delta(&mut self, text: String, out: &mut Vec<u8>) {
+        match std::mem::replace(&mut self.think, Think::Outside) {
+            Think::Outside => self.text_delta(&text, out),
+            // A provider that streams reasoning separately means content is the answer.
+            Think::Undecided(pending) if self.reasoning.is_some() && pending.is_empty() => {
+                self.text_delta(&text, out)
+            }
+            Think::Undecided(mut pending) => {
+                pending.push_str(&text);
+                let trimmed = pending.trim_start();
+                if let Some(rest) = trimmed.strip_prefix(THINK_OPEN) {
+                    let rest = rest.to_owned();
+                    self.think = Think::Inside(String::new());
+                    if !rest.is_empty() {
+                        self.content_delta(rest, out);
+                    }
+                } else if THINK_OPEN.starts_with(trimmed) {
+                    self.think = Think::Undecided(pending);
+                } else {
+                    self.text_delta(&pending, out);
+                }
+            }
+            Think::Inside(mut carry) => {
+                carry.push_str(&text);
+                if let Some((reasoning, answer)) = carry.split_once(THINK_CLOSE) {
+                    if !reasoning.is_empty() {
+                        self.reasoning_delta(reasoning, out);
+                    }
+                    let answer = answer.trim_start();
+                    if !answer.is_empty() {
+                        self.text_delta(answer, out);
+                    }
+                } else {
+                    let keep = partial_tag_suffix(&carry, THINK_CLOSE);
+                    let tail = carry.split_off(carry.len() - keep);
+                    if !carry.is_empty() {
+                        self.reasoning_delta(&carry, out);
+                    }
+                    self.think = Think::Inside(tail);
+                }
+            }
+        }
+    }
+
+    /// Content held back while deciding about a think block, at the end of the stream.
+    fn flush_think(&mut self, out: &mut Vec<u8>) {
+        match std::mem::replace(&mut self.think, Think::Outside) {
+            Think::Undecided(pending) if !pending.trim().is_empty() => {
+                self.text_delta(&pending, out)
+            }
+            Think::Inside(carry) if !carry.is_empty() => self.reasoning_delta(&carry, out),
+            _ => {}
         }
     }
 
@@ -461,6 +542,7 @@ impl StreamTranslator {
             self.event(out, "response.failed", json!({ "response": response }));
             return response;
         }
+        self.flush_think(out);
         self.recover_leaked_call(out);
         let mut output = Vec::with_capacity(self.items.len());
         for index in 0..self.items.len() {

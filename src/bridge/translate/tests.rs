@@ -633,3 +633,50 @@ fn whole_completion_object_is_accepted() {
     assert_eq!(output[2]["call_id"], "c2");
     assert_eq!(response["usage"]["total_tokens"], 7);
 }
+
+#[test]
+fn think_tags_become_reasoning() {
+    let split = |parts: &[&str]| {
+        let mut chunks: Vec<Value> = parts.iter().map(|p| delta(json!({"content": p}))).collect();
+        chunks.push(finish("stop"));
+        let items = done_items(&run_stream(&chunks, true));
+        let get = |kind: &str, field: &str| {
+            items
+                .iter()
+                .find(|i| i["type"] == kind)
+                .map(|i| i[field][0]["text"].as_str().unwrap().to_owned())
+        };
+        (get("reasoning", "content"), get("message", "content"))
+    };
+    let some = |s: &str| Some(s.to_owned());
+    // (content deltas, reasoning, answer)
+    let cases: Vec<(Vec<&str>, Option<String>, Option<String>)> = vec![
+        (
+            vec!["<think>plan</think>answer"],
+            some("plan"),
+            some("answer"),
+        ),
+        (
+            vec!["<thi", "nk>pl", "an</th", "ink>\n\nans", "wer"],
+            some("plan"),
+            some("answer"),
+        ),
+        (
+            vec!["\n<think>", "a < b", "</think>", "done"],
+            some("a < b"),
+            some("done"),
+        ),
+        (vec!["plain answer"], None, some("plain answer")),
+        (vec!["<b>bold</b>"], None, some("<b>bold</b>")),
+        (
+            vec!["The <think> tag is literal"],
+            None,
+            some("The <think> tag is literal"),
+        ),
+        (vec!["<think>never closed"], some("never closed"), None),
+        (vec!["<thi"], None, some("<thi")),
+    ];
+    for (parts, reasoning, answer) in cases {
+        assert_eq!(split(&parts), (reasoning, answer), "{parts:?}");
+    }
+}
