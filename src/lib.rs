@@ -6,6 +6,7 @@ pub mod cli;
 pub mod commands;
 pub mod error;
 pub mod fsutil;
+pub mod proxy;
 pub mod server_info;
 pub mod settings;
 pub mod signals;

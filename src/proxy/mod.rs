@@ -1,0 +1,6 @@
+//! The proxy: the process that holds every credential, routes Chat Completions requests by model
+//! to providers, aggregates `/v1/models`, runs the `codex exec` backend and records usage.
+
+pub mod backend;
+pub mod codex_exec;
+pub mod usage;
