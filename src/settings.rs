@@ -3,13 +3,14 @@
 
 use anyhow::Context;
 use serde::Deserialize;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::cli::BridgeArgs;
 use crate::error::user_error;
+use crate::proxy::config::{AgentFile, CodexFile, ProviderFile, ProxyFile, RouteTarget};
 
 pub const DEFAULT_HOST: &str = "127.0.0.1";
 pub const DEFAULT_BRIDGE_PORT: u16 = 8403;
@@ -78,6 +79,16 @@ pub struct Setting<T> {
 pub struct FileConfig {
     #[serde(default)]
     pub bridge: BridgeFile,
+    #[serde(default)]
+    pub proxy: ProxyFile,
+    /// `None` when the file has no `[providers]` table: then providers are auto-detected.
+    pub providers: Option<BTreeMap<String, ProviderFile>>,
+    #[serde(default)]
+    pub routes: BTreeMap<String, RouteTarget>,
+    #[serde(default)]
+    pub agents: BTreeMap<String, AgentFile>,
+    #[serde(default)]
+    pub codex: CodexFile,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -23,6 +23,10 @@ use crate::sse::SseDecoder;
 /// Largest request body accepted (long Codex sessions with images run to tens of megabytes).
 const MAX_BODY: usize = 256 * 1024 * 1024;
 
+/// A refusal (401, 404, 400 ...) normally arrives well within this; waiting for it lets the
+/// client get a real HTTP error. Codex's idle timer (300 s by default) is far longer.
+const COMMIT_WAIT: Duration = Duration::from_secs(10);
+
 #[derive(Debug)]
 pub struct BridgeState {
     client: reqwest::Client,
@@ -31,6 +35,9 @@ pub struct BridgeState {
     models_url: String,
     token: Option<String>,
     heartbeat: Duration,
+    /// How long a streamed request waits for the upstream's answer before committing to a 200
+    /// stream (after which errors can only be `response.failed`).
+    commit_wait: Duration,
     started: Instant,
 }
 
@@ -50,6 +57,7 @@ impl BridgeState {
             models_url: format!("{upstream}/models"),
             token,
             heartbeat,
+            commit_wait: heartbeat.max(COMMIT_WAIT),
             started: Instant::now(),
         })
     }
@@ -76,7 +84,8 @@ pub fn normalize_upstream(raw: &str) -> Result<String, String> {
     Ok(s)
 }
 
-pub fn app(state: Arc<BridgeState>) -> Router {
+/// The router; `loopback_only` turns on the `Host` check (see [`crate::guard`]).
+pub fn app(state: Arc<BridgeState>, loopback_only: bool) -> Router {
     Router::new()
         .route(
             "/v1/responses",
@@ -93,6 +102,10 @@ pub fn app(state: Arc<BridgeState>) -> Router {
         .route("/health", get(health))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn_with_state(
+            loopback_only,
+            crate::guard::guard,
+        ))
         .with_state(state)
 }
 
@@ -240,12 +253,12 @@ async fn responses_inner(
         return complete_json(&state, send, translator, ctx).await;
     }
 
-    // Wait for the upstream's answer a little, so that a refusal (400, 401, 429 ...) becomes a
-    // real HTTP error the client can act on; past that, commit to a 200 stream and keep it alive.
+    // Wait for the upstream's answer, so that a refusal (400, 401, 429 ...) becomes a real HTTP
+    // error the client can act on; past that, commit to a 200 stream and keep it alive.
     let mut send = Box::pin(send);
     let first = tokio::select! {
         result = &mut send => Some(result),
-        _ = tokio::time::sleep(state.heartbeat) => None,
+        _ = tokio::time::sleep(state.commit_wait) => None,
     };
     let pending = match first {
         Some(Ok(resp)) if resp.status().is_success() => Pending::Ready(resp),
@@ -316,22 +329,105 @@ async fn upstream_error(resp: reqwest::Response) -> UpstreamError {
     UpstreamError::from_status(status, &body, retry_after)
 }
 
-fn is_sse(resp: &reqwest::Response) -> bool {
+fn content_type_is_sse(resp: &reqwest::Response) -> bool {
     resp.headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.contains("text/event-stream"))
 }
 
+/// Reads an upstream body into the translator: SSE chunks, or one whole `chat.completion` when
+/// the upstream ignored `stream: true`. Which one is decided by the content type, else by the
+/// first bytes (some proxies send SSE as `text/plain`).
+struct UpstreamReader {
+    declared_sse: bool,
+    sse: Option<bool>,
+    decoder: SseDecoder,
+    whole: Vec<u8>,
+    saw_done: bool,
+}
+
+impl UpstreamReader {
+    fn new(resp: &reqwest::Response) -> Self {
+        UpstreamReader {
+            declared_sse: content_type_is_sse(resp),
+            sse: None,
+            decoder: SseDecoder::new(),
+            whole: Vec::new(),
+            saw_done: false,
+        }
+    }
+
+    /// Feeds bytes; true once the answer is complete (`[DONE]`, or an error chunk).
+    fn push(&mut self, bytes: &[u8], t: &mut StreamTranslator, out: &mut Vec<u8>) -> bool {
+        let sse = match self.sse {
+            Some(sse) => sse,
+            None => match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+                None => {
+                    self.whole.extend_from_slice(bytes);
+                    return false;
+                }
+                Some(first) => {
+                    let sse = self.declared_sse || *first != b'{';
+                    self.sse = Some(sse);
+                    if sse && !self.whole.is_empty() {
+                        let pending = std::mem::take(&mut self.whole);
+                        self.decode(&pending, t, out);
+                    }
+                    sse
+                }
+            },
+        };
+        if sse {
+            self.decode(bytes, t, out);
+            self.saw_done || t.outcome().is_some()
+        } else {
+            self.whole.extend_from_slice(bytes);
+            false
+        }
+    }
+
+    fn decode(&mut self, bytes: &[u8], t: &mut StreamTranslator, out: &mut Vec<u8>) {
+        let saw_done = &mut self.saw_done;
+        self.decoder.push(bytes, |d| feed(t, d, saw_done, out));
+    }
+
+    /// The body ended (or the answer completed).
+    fn end(&mut self, t: &mut StreamTranslator, out: &mut Vec<u8>) {
+        if self.sse == Some(false) {
+            feed_whole(t, &self.whole, out);
+            return;
+        }
+        let saw_done = &mut self.saw_done;
+        self.decoder.finish(|d| feed(t, d, saw_done, out));
+        t.end_of_stream(self.saw_done);
+    }
+
+    /// The body broke. After the upstream said it finished, that is just a rough close.
+    fn error(&mut self, error: UpstreamError, t: &mut StreamTranslator, out: &mut Vec<u8>) {
+        if self.saw_done || t.finished() {
+            self.end(t, out);
+        } else {
+            t.fail(error);
+        }
+    }
+}
+
 /// Feeds one SSE `data` payload to the translator.
 fn feed(translator: &mut StreamTranslator, data: &[u8], saw_done: &mut bool, out: &mut Vec<u8>) {
+    if *saw_done {
+        return;
+    }
     if data == b"[DONE]" {
         *saw_done = true;
         return;
     }
     match serde_json::from_slice::<Chunk>(data) {
         Ok(chunk) => translator.push(chunk, out),
-        Err(e) => tracing::debug!("skipping unreadable upstream chunk: {e}"),
+        Err(e) => tracing::warn!(
+            "skipping unreadable upstream chunk ({e}): {}",
+            String::from_utf8_lossy(&data[..data.len().min(200)])
+        ),
     }
 }
 
@@ -360,39 +456,33 @@ async fn complete_json(
             return Err(upstream_error(resp).await);
         }
         let mut sink = Vec::new();
-        if !is_sse(&resp) {
-            let body = resp.bytes().await.map_err(|e| transport_error(state, &e))?;
-            feed_whole(&mut translator, &body, &mut sink);
-        } else {
-            let mut decoder = SseDecoder::new();
-            let mut saw_done = false;
-            loop {
-                match resp.chunk().await {
-                    Ok(Some(bytes)) => decoder.push(&bytes, |d| {
-                        feed(&mut translator, d, &mut saw_done, &mut sink)
-                    }),
-                    Ok(None) => break,
-                    Err(e) => {
-                        translator.fail(transport_error(state, &e));
+        let mut reader = UpstreamReader::new(&resp);
+        loop {
+            match resp.chunk().await {
+                Ok(Some(bytes)) => {
+                    if reader.push(&bytes, &mut translator, &mut sink) {
+                        reader.end(&mut translator, &mut sink);
                         break;
                     }
                 }
+                Ok(None) => {
+                    reader.end(&mut translator, &mut sink);
+                    break;
+                }
+                Err(e) => {
+                    reader.error(transport_error(state, &e), &mut translator, &mut sink);
+                    break;
+                }
             }
-            decoder.finish(|d| feed(&mut translator, d, &mut saw_done, &mut sink));
-            translator.end_of_stream(saw_done);
         }
         Ok(translator.finish(&mut sink))
     }
     .await;
     match result {
         Ok(response) => {
-            if let Some(error) = response.get("error").filter(|e| !e.is_null()) {
-                let failed = match translator.outcome() {
-                    Some(super::translate::Outcome::Failed(e)) => e.clone(),
-                    _ => UpstreamError::invalid_stream(&error.to_string()),
-                };
-                ctx.log(failed.status, Some(&failed.message));
-                return Err(ApiError::from(&failed));
+            if let Some(super::translate::Outcome::Failed(e)) = translator.outcome() {
+                ctx.log(e.status, Some(&e.message));
+                return Err(ApiError::from(e));
             }
             ctx.log(200, None);
             Ok(axum::Json(response).into_response())
@@ -437,62 +527,41 @@ fn sse_response(
 
         match resp {
             Err(error) => translator.fail(error),
-            Ok(mut resp) if !is_sse(&resp) => {
-                let mut whole = Vec::new();
-                loop {
-                    tokio::select! {
-                        chunk = resp.chunk() => match chunk {
-                            Ok(Some(bytes)) => whole.extend_from_slice(&bytes),
-                            Ok(None) => {
-                                feed_whole(&mut translator, &whole, &mut out);
-                                break;
-                            }
-                            Err(e) => {
-                                translator.fail(transport_error(&state, &e));
-                                break;
-                            }
-                        },
-                        _ = ticker.tick() => {
-                            translator.heartbeat(&mut out);
-                            yield Ok(Bytes::from(std::mem::take(&mut out)));
-                        }
-                    }
-                }
-            }
             Ok(mut resp) => {
-                let mut decoder = SseDecoder::new();
-                let mut saw_done = false;
-                let mut active = false;
+                let mut reader = UpstreamReader::new(&resp);
+                // Whether Codex got an event since the last tick: upstream bytes that produce no
+                // event (freeform-tool arguments, keep-alive comments) do not reset its timer.
+                let mut sent = false;
                 loop {
                     tokio::select! {
                         biased;
                         chunk = resp.chunk() => match chunk {
                             Ok(Some(bytes)) => {
-                                active = true;
-                                decoder.push(&bytes, |d| feed(&mut translator, d, &mut saw_done, &mut out));
+                                let complete = reader.push(&bytes, &mut translator, &mut out);
                                 if !out.is_empty() {
+                                    sent = true;
                                     yield Ok(Bytes::from(std::mem::take(&mut out)));
                                 }
-                                if translator.outcome().is_some() {
+                                if complete {
+                                    reader.end(&mut translator, &mut out);
                                     break;
                                 }
                             }
                             Ok(None) => {
-                                decoder.finish(|d| feed(&mut translator, d, &mut saw_done, &mut out));
-                                translator.end_of_stream(saw_done);
+                                reader.end(&mut translator, &mut out);
                                 break;
                             }
                             Err(e) => {
-                                translator.fail(transport_error(&state, &e));
+                                reader.error(transport_error(&state, &e), &mut translator, &mut out);
                                 break;
                             }
                         },
                         _ = ticker.tick() => {
-                            if !active {
+                            if !sent {
                                 translator.heartbeat(&mut out);
                                 yield Ok(Bytes::from(std::mem::take(&mut out)));
                             }
-                            active = false;
+                            sent = false;
                         }
                     }
                 }

@@ -15,7 +15,7 @@ use crate::settings::BridgeSettings;
 /// How long in-flight streams may run on after a shutdown signal.
 const DRAIN: Duration = Duration::from_secs(10);
 
-fn is_loopback(host: &str) -> bool {
+pub fn is_loopback(host: &str) -> bool {
     host.eq_ignore_ascii_case("localhost")
         || host
             .trim_matches(['[', ']'])
@@ -60,9 +60,14 @@ pub async fn run(settings: BridgeSettings) -> anyhow::Result<()> {
     }
     tracing::info!("aimux bridge listening on {url} → upstream {upstream}");
     eprintln!("aimux bridge: {url}/v1 → {upstream}");
-    serve(listener, app(state), crate::signals::shutdown(), DRAIN)
-        .await
-        .context("serving the bridge")?;
+    serve(
+        listener,
+        app(state, is_loopback(host)),
+        crate::signals::shutdown(),
+        DRAIN,
+    )
+    .await
+    .context("serving the bridge")?;
     Ok(())
 }
 

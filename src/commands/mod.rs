@@ -2,3 +2,4 @@
 
 pub mod bridge;
 pub mod completions;
+pub mod usage;

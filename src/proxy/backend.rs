@@ -27,3 +27,20 @@ pub struct TokenUsage {
     pub output: u64,
     pub reasoning: u64,
 }
+
+/// A backend that answers Chat requests itself (the `codex exec` backend).
+pub trait Backend: Send + Sync {
+    /// Starts one answer; errors before any output come back as `Err`. Dropping the receiver
+    /// cancels the answer.
+    fn start(
+        &self,
+        request: super::codex_exec::CodexRequest,
+    ) -> std::pin::Pin<
+        Box<
+            dyn std::future::Future<
+                    Output = Result<tokio::sync::mpsc::Receiver<BackendEvent>, UpstreamError>,
+                > + Send
+                + '_,
+        >,
+    >;
+}

@@ -3,4 +3,10 @@
 
 pub mod backend;
 pub mod codex_exec;
+pub mod config;
+pub mod presets;
+pub mod registry;
+pub mod render;
+pub mod router;
+pub mod server;
 pub mod usage;

@@ -546,3 +546,37 @@ fn unknown_config_keys_are_named() {
     assert!(stderr.contains("unknown field `upstreams`"), "{stderr}");
     assert!(stderr.contains("config.toml"), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn foreign_host_and_origin_are_refused() {
+    let mock = MockUpstream::with_replies([Reply::text("never")]);
+    let bridge = Bridge::spawn(&mock.base_url(), &[]);
+    let url = format!("{}/v1/responses", bridge.url);
+    let c = client();
+    let rebinding = c
+        .post(&url)
+        .header("host", format!("attacker.example:{}", bridge.port))
+        .json(&simple_request(false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rebinding.status(), 403);
+    let cross_site = c
+        .post(&url)
+        .header("origin", "http://attacker.example")
+        .json(&simple_request(false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross_site.status(), 403);
+    let body: Value = cross_site.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "forbidden_origin");
+    let same_origin = c
+        .get(format!("{}/health", bridge.url))
+        .header("origin", bridge.url.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same_origin.status(), 200);
+    assert_eq!(mock.chat_request_count(), 0);
+}

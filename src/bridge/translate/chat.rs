@@ -142,12 +142,29 @@ pub struct ChatFunction {
 
 // ---- what comes back ----
 
-/// One streamed chunk, or (through the `message` alias) a whole non-streaming completion.
+/// `null` reads as the default: providers write `null` where the spec has a value.
+fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// A string, or `None` for `null`/anything else (some servers send reasoning as an object).
+fn lenient_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::String(s) => Some(s),
+        _ => None,
+    })
+}
+
+/// One streamed chunk, or a whole non-streaming completion (its `message` read as the delta).
 #[derive(Debug, Default, Deserialize)]
 pub struct Chunk {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub model: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub choices: Vec<Choice>,
     #[serde(default)]
     pub usage: Option<Usage>,
@@ -158,25 +175,31 @@ pub struct Chunk {
 
 #[derive(Debug, Default, Deserialize)]
 pub struct Choice {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub index: u32,
-    #[serde(default, alias = "message")]
+    #[serde(default, deserialize_with = "null_default")]
     pub delta: Delta,
+    /// A non-streaming completion's answer.
     #[serde(default)]
+    pub message: Option<Delta>,
+    #[serde(default, deserialize_with = "lenient_string")]
     pub finish_reason: Option<String>,
+    /// Moonshot puts the streamed usage here.
+    #[serde(default)]
+    pub usage: Option<Usage>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 pub struct Delta {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub content: Option<String>,
     /// DeepSeek, Kimi, GLM, Qwen, vLLM.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub reasoning_content: Option<String>,
     /// OpenRouter, Ollama.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub reasoning: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub refusal: Option<String>,
     #[serde(default)]
     pub tool_calls: Option<Vec<ToolCallDelta>>,
@@ -186,7 +209,7 @@ pub struct Delta {
 pub struct ToolCallDelta {
     #[serde(default)]
     pub index: Option<u32>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub id: Option<String>,
     #[serde(default)]
     pub function: Option<FunctionDelta>,
@@ -194,7 +217,7 @@ pub struct ToolCallDelta {
 
 #[derive(Debug, Default, Deserialize)]
 pub struct FunctionDelta {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub name: Option<String>,
     /// Normally a string; a few servers send the arguments as a JSON object.
     #[serde(default)]
@@ -203,9 +226,9 @@ pub struct FunctionDelta {
 
 #[derive(Debug, Default, Clone, Deserialize)]
 pub struct Usage {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub prompt_tokens: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub completion_tokens: u64,
     #[serde(default)]
     pub total_tokens: Option<u64>,

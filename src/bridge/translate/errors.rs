@@ -18,6 +18,9 @@ pub struct UpstreamError {
     pub retry_after: Option<String>,
 }
 
+/// Seconds a client should wait after a 429 that came without `Retry-After`.
+pub const DEFAULT_RETRY_AFTER: &str = "2";
+
 const CONTEXT_PATTERNS: &[&str] = &[
     "context_length_exceeded",
     "context length",
@@ -30,6 +33,10 @@ const CONTEXT_PATTERNS: &[&str] = &[
     "reduce the length",
     "exceeds the model's maximum",
     "exceeded model token limit",
+    "available context size",
+    "exceed_context",
+    "maximum number of tokens",
+    "exceeds max length",
 ];
 
 const QUOTA_PATTERNS: &[&str] = &[
@@ -110,7 +117,8 @@ impl UpstreamError {
             kind.as_deref().unwrap_or(""),
             detail
         );
-        if contains_any(&signal, CONTEXT_PATTERNS) && (400..500).contains(&status) {
+        if contains_any(&signal, CONTEXT_PATTERNS) && (400..500).contains(&status) && status != 429
+        {
             return Self::new(
                 400,
                 "invalid_request_error",
@@ -122,8 +130,9 @@ impl UpstreamError {
             return Self::new(400, "insufficient_quota", "insufficient_quota", message);
         }
         match status {
+            // Codex retries a 429 only when it carries Retry-After.
             429 => UpstreamError {
-                retry_after,
+                retry_after: retry_after.or_else(|| Some(DEFAULT_RETRY_AFTER.to_owned())),
                 ..Self::new(
                     429,
                     "rate_limit_error",
@@ -189,6 +198,16 @@ impl UpstreamError {
             "server_error",
             "server_error",
             "upstream closed the stream before it finished".into(),
+        )
+    }
+
+    /// The upstream ended the answer with a `finish_reason` that means it was cut off.
+    pub fn stopped(reason: &str) -> Self {
+        Self::new(
+            502,
+            "server_error",
+            "server_error",
+            format!("upstream stopped the answer early (finish_reason {reason:?})"),
         )
     }
 

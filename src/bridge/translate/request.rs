@@ -306,19 +306,29 @@ fn translate_input(
             "reasoning" => {
                 let text = reasoning_text(item);
                 if !text.is_empty() {
-                    if b.turn.text.is_some()
-                        || !b.turn.calls.is_empty()
-                        || b.turn.reasoning.is_some()
-                    {
+                    // Reasoning opens a turn; consecutive reasoning items belong to one.
+                    if b.turn.text.is_some() || !b.turn.calls.is_empty() {
                         b.flush()?;
                     }
-                    b.turn.reasoning = Some(text);
+                    match &mut b.turn.reasoning {
+                        Some(r) => {
+                            r.push_str("\n\n");
+                            r.push_str(&text);
+                        }
+                        None => b.turn.reasoning = Some(text),
+                    }
                 }
             }
             "function_call" | "custom_tool_call" => {
                 let call_id = item.call_id.clone().ok_or_else(|| {
                     RequestError::new(format!("{kind} item without call_id"), "input")
                 })?;
+                // Codex duplicates items into the history when a stream is retried; strict
+                // providers reject a repeated tool call id.
+                if b.turn.calls.iter().any(|c| c.id == call_id) || b.used.contains(call_id.as_str())
+                {
+                    continue;
+                }
                 let name = item.name.as_deref().ok_or_else(|| {
                     RequestError::new(format!("{kind} item without name"), "input")
                 })?;
@@ -408,11 +418,22 @@ impl<'a> Builder<'a> {
                 });
             }
             "assistant" => {
-                if self.turn.text.is_some() || !self.turn.calls.is_empty() {
-                    self.flush()?;
-                }
                 let (text, _) = content_text(item.content.as_ref());
-                self.turn.text = Some(text);
+                match &mut self.turn.text {
+                    // Text after this turn's calls (their outputs not yet seen) still belongs to
+                    // the turn: a separate assistant message would end up after the tool
+                    // messages, or end the request on an assistant turn.
+                    Some(existing) if !self.turn.calls.is_empty() => {
+                        existing.push('\n');
+                        existing.push_str(&text);
+                    }
+                    None if !self.turn.calls.is_empty() => self.turn.text = Some(text),
+                    Some(_) => {
+                        self.flush()?;
+                        self.turn.text = Some(text);
+                    }
+                    None => self.turn.text = Some(text),
+                }
             }
             other => {
                 return Err(RequestError::new(
@@ -431,16 +452,24 @@ impl<'a> Builder<'a> {
         }
         let turn = std::mem::take(&mut self.turn);
         let calls = turn.calls;
-        let content = match turn.text {
-            Some(text) => Some(MessageContent::Text(text)),
-            None if calls.is_empty() => Some(MessageContent::Text(String::new())),
-            None => None,
-        };
+        if turn.text.is_none() && calls.is_empty() {
+            // Reasoning alone is no message: several providers reject an empty assistant turn.
+            return Ok(());
+        }
+        // An empty string rather than null: some chat templates choke on a null content.
+        let content = Some(MessageContent::Text(turn.text.unwrap_or_default()));
         let ids: Vec<String> = calls.iter().map(|c| c.id.clone()).collect();
+        // Thinking-mode providers (DeepSeek, Kimi) require the reasoning back on tool-call turns
+        // and ignore it elsewhere, where it would only cost input tokens.
+        let reasoning_content = if calls.is_empty() {
+            None
+        } else {
+            turn.reasoning
+        };
         self.messages.push(Message {
             role: Role::Assistant,
             content,
-            reasoning_content: turn.reasoning,
+            reasoning_content,
             tool_calls: calls,
             tool_call_id: None,
         });

@@ -284,10 +284,17 @@ impl StreamTranslator {
             if choice.index != 0 {
                 continue;
             }
-            let delta = choice.delta;
-            if let Some(text) = delta.reasoning_content.or(delta.reasoning)
-                && !text.is_empty()
+            if let Some(usage) = choice.usage
+                && self.usage.is_none()
             {
+                self.usage = Some(usage);
+            }
+            let delta = choice.message.unwrap_or(choice.delta);
+            let reasoning = delta
+                .reasoning_content
+                .filter(|t| !t.is_empty())
+                .or(delta.reasoning.filter(|t| !t.is_empty()));
+            if let Some(text) = reasoning {
                 self.reasoning_delta(&text, out);
             }
             if let Some(text) = delta.content
@@ -508,9 +515,13 @@ impl StreamTranslator {
             return;
         }
         let outcome = match self.finish_reason.as_deref() {
-            Some("length") => Outcome::Incomplete("max_output_tokens".into()),
+            Some(
+                "stop" | "tool_calls" | "function_call" | "eos" | "end_turn" | "stop_sequence",
+            ) => Outcome::Completed,
+            Some("length" | "max_tokens") => Outcome::Incomplete("max_output_tokens".into()),
             Some("content_filter") => Outcome::Incomplete("content_filter".into()),
-            Some(_) => Outcome::Completed,
+            // DeepSeek's `insufficient_system_resource`, `error`, `abort`: the answer was cut off.
+            Some(other) => Outcome::Failed(UpstreamError::stopped(other)),
             None if saw_done => Outcome::Completed,
             None => Outcome::Failed(UpstreamError::truncated()),
         };
@@ -522,6 +533,11 @@ impl StreamTranslator {
         if !matches!(self.outcome, Some(Outcome::Failed(_))) {
             self.outcome = Some(Outcome::Failed(error));
         }
+    }
+
+    /// The upstream said why it stopped: what follows is only usage, `[DONE]` and the close.
+    pub fn finished(&self) -> bool {
+        self.finish_reason.is_some()
     }
 
     pub fn outcome(&self) -> Option<&Outcome> {
@@ -549,11 +565,15 @@ impl StreamTranslator {
             if self.items[index].dropped {
                 continue;
             }
-            if let ItemKind::Call { name, .. } = &self.items[index].kind
-                && name.is_empty()
-            {
-                tracing::warn!("upstream sent a tool call without a name; dropped it");
-                continue;
+            if let ItemKind::Call { name, .. } = &self.items[index].kind {
+                if name.is_empty() {
+                    tracing::warn!("upstream sent a tool call without a name; dropped it");
+                    continue;
+                }
+                // A call cut off by the output limit has truncated arguments: never run it.
+                if matches!(outcome, Outcome::Incomplete(_)) {
+                    continue;
+                }
             }
             self.close_item(out, index);
             output.push(self.item_json(index, "completed", true));

@@ -83,7 +83,7 @@ fn request_messages_table() {
                  "content":[{"type":"reasoning_text","text":"raw thoughts"}],"encrypted_content":null},
                 call("c1","exec_command","{}"), output("c1","ok")]}),
             json!([{"role":"user","content":"go"},
-                   {"role":"assistant","content":null,"reasoning_content":"raw thoughts","tool_calls":[
+                   {"role":"assistant","content":"","reasoning_content":"raw thoughts","tool_calls":[
                        {"id":"c1","type":"function","function":{"name":"exec_command","arguments":"{}"}}]},
                    {"role":"tool","content":"ok","tool_call_id":"c1"}]),
         ),
@@ -94,11 +94,11 @@ fn request_messages_table() {
                 {"type":"custom_tool_call_output","call_id":"c1","output":"Success"},
                 {"type":"function_call","call_id":"c2","name":"close_agent","namespace":"multi_agent_v1","arguments":"{}"},
                 output("c2","closed")]}),
-            json!([{"role":"assistant","content":null,"tool_calls":[
+            json!([{"role":"assistant","content":"","tool_calls":[
                        {"id":"c1","type":"function","function":{"name":"apply_patch",
                         "arguments":"{\"input\":\"*** Begin Patch\\n*** End Patch\\n\"}"}}]},
                    {"role":"tool","content":"Success","tool_call_id":"c1"},
-                   {"role":"assistant","content":null,"tool_calls":[
+                   {"role":"assistant","content":"","tool_calls":[
                        {"id":"c2","type":"function","function":{"name":"multi_agent_v1__close_agent","arguments":"{}"}}]},
                    {"role":"tool","content":"closed","tool_call_id":"c2"}]),
         ),
@@ -107,7 +107,7 @@ fn request_messages_table() {
             json!({"model":"m","input":[call("c1","view_image","{\"path\":\"p.png\"}"),
                 {"type":"function_call_output","call_id":"c1","output":[
                     {"type":"input_image","image_url":"data:image/png;base64,BBB","detail":"high"}]}]}),
-            json!([{"role":"assistant","content":null,"tool_calls":[
+            json!([{"role":"assistant","content":"","tool_calls":[
                        {"id":"c1","type":"function","function":{"name":"view_image","arguments":"{\"path\":\"p.png\"}"}}]},
                    {"role":"tool","content":"[1 image(s), attached in the next message]","tool_call_id":"c1"},
                    {"role":"user","content":[{"type":"text","text":"Images returned by the tool calls above:"},
@@ -121,6 +121,39 @@ fn request_messages_table() {
             json!([{"role":"assistant","content":"found it","tool_calls":[
                        {"id":"c9","type":"function","function":{"name":"exec_command","arguments":"{}"}}]},
                    {"role":"tool","content":request::MISSING_OUTPUT,"tool_call_id":"c9"}]),
+        ),
+        (
+            "consecutive reasoning items join; reasoning alone makes no message",
+            json!({"model":"m","input":[user("go"),
+                {"type":"reasoning","summary":[],"content":[{"type":"reasoning_text","text":"r1"}]},
+                {"type":"reasoning","summary":[],"content":[{"type":"reasoning_text","text":"r2"}]},
+                call("c1","exec_command","{}"), output("c1","ok"),
+                {"type":"reasoning","summary":[{"type":"summary_text","text":"dangling"}]}, user("next")]}),
+            json!([{"role":"user","content":"go"},
+                   {"role":"assistant","content":"","reasoning_content":"r1\n\nr2","tool_calls":[
+                       {"id":"c1","type":"function","function":{"name":"exec_command","arguments":"{}"}}]},
+                   {"role":"tool","content":"ok","tool_call_id":"c1"},
+                   {"role":"user","content":"next"}]),
+        ),
+        (
+            "text after a call joins the call's turn; reasoning on a text-only turn is not sent",
+            json!({"model":"m","input":[user("go"), call("c1","exec_command","{}"), assistant("running"),
+                output("c1","ok"),
+                {"type":"reasoning","summary":[],"content":[{"type":"reasoning_text","text":"why"}]},
+                assistant("done")]}),
+            json!([{"role":"user","content":"go"},
+                   {"role":"assistant","content":"running","tool_calls":[
+                       {"id":"c1","type":"function","function":{"name":"exec_command","arguments":"{}"}}]},
+                   {"role":"tool","content":"ok","tool_call_id":"c1"},
+                   {"role":"assistant","content":"done"}]),
+        ),
+        (
+            "a call duplicated by a retried stream is sent once",
+            json!({"model":"m","input":[call("c1","exec_command","{}"), call("c1","exec_command","{}"),
+                output("c1","ok"), call("c1","exec_command","{}"), output("c1","ok")]}),
+            json!([{"role":"assistant","content":"","tool_calls":[
+                       {"id":"c1","type":"function","function":{"name":"exec_command","arguments":"{}"}}]},
+                   {"role":"tool","content":"ok","tool_call_id":"c1"}]),
         ),
         (
             "an output without its call is kept as text, not as an orphan tool message",
@@ -616,7 +649,7 @@ fn leaked_tool_call_is_recovered_only_when_whole() {
 #[test]
 fn whole_completion_object_is_accepted() {
     let mut t = StreamTranslator::new("m".into(), tools_for_stream(), false, 0, 0);
-    let body = json!({"id":"x","choices":[{"index":0,"message":{"role":"assistant","content":null,
+    let body = json!({"id":"x","choices":[{"index":0,"message":{"role":"assistant","content":"",
         "reasoning_content":"hmm",
         "tool_calls":[{"id":"c1","type":"function","function":{"name":"exec_command","arguments":"{}"}},
                       {"id":"c2","type":"function","function":{"name":"exec_command","arguments":"{\"a\":1}"}}]},
@@ -679,4 +712,56 @@ fn think_tags_become_reasoning() {
     for (parts, reasoning, answer) in cases {
         assert_eq!(split(&parts), (reasoning, answer), "{parts:?}");
     }
+}
+
+#[test]
+fn cut_off_answers_never_commit_broken_calls() {
+    // An unknown finish_reason (DeepSeek's insufficient_system_resource) is a failure.
+    let events = run_stream(
+        &[
+            tc(0, Some("c1"), Some("exec_command"), Some("{\"cmd\":\"ec")),
+            finish("insufficient_system_resource"),
+        ],
+        true,
+    );
+    assert!(done_items(&events).is_empty());
+    assert_eq!(events.last().unwrap()["type"], "response.failed");
+    // The output limit cuts a call: the text survives, the truncated call does not.
+    let events = run_stream(
+        &[
+            delta(json!({"content":"Writing."})),
+            tc(0, Some("c1"), Some("exec_command"), Some("{\"cmd\":")),
+            finish("length"),
+        ],
+        true,
+    );
+    let items = done_items(&events);
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["type"], "message");
+    assert_eq!(events.last().unwrap()["type"], "response.incomplete");
+}
+
+#[test]
+fn lenient_chunks() {
+    let events = run_stream(
+        &[
+            json!({"choices":[{"index":null,"delta":{"content":"a","reasoning_content":"","reasoning":"r","tool_calls":null},"finish_reason":null}]}),
+            json!({"choices":null,"model":null}),
+            json!({"choices":[{"index":0,"delta":null,"finish_reason":"stop",
+                   "usage":{"prompt_tokens":9,"completion_tokens":null,"total_tokens":9}}]}),
+        ],
+        true,
+    );
+    let items = done_items(&events);
+    assert_eq!(
+        items[0]["content"][0]["text"], "r",
+        "reasoning read from `reasoning` when reasoning_content is empty"
+    );
+    assert_eq!(items[1]["content"][0]["text"], "a");
+    let last = events.last().unwrap();
+    assert_eq!(last["type"], "response.completed");
+    assert_eq!(
+        last["response"]["usage"]["input_tokens"], 9,
+        "usage inside the choice (Moonshot)"
+    );
 }

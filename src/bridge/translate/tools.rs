@@ -23,10 +23,11 @@ pub struct ToolOrigin {
     pub namespace: Option<String>,
 }
 
-/// Flat upstream name → the tool the client offered.
+/// Flat upstream name → the tool the client offered, and back.
 #[derive(Debug, Default, Clone)]
 pub struct ToolMap {
     by_flat: HashMap<String, ToolOrigin>,
+    by_origin: HashMap<(Option<String>, String), String>,
 }
 
 const MAX_NAME: usize = 64;
@@ -84,19 +85,37 @@ pub fn flat_name(namespace: Option<&str>, name: &str) -> String {
 impl ToolMap {
     /// Registers an offered tool and returns its upstream name.
     pub fn insert(&mut self, kind: ToolKind, namespace: Option<&str>, name: &str) -> String {
-        let flat = flat_name(namespace, name);
         let origin = ToolOrigin {
             kind,
             name: name.to_owned(),
             namespace: namespace.map(str::to_owned),
         };
+        let mut flat = flat_name(namespace, name);
+        if self
+            .by_flat
+            .get(&flat)
+            .is_some_and(|o| o.name != origin.name || o.namespace != origin.namespace)
+        {
+            // `a__b` + `c` and `a` + `b__c` join to the same name: the later one gets a hash.
+            let hash = fnv1a(&[namespace.unwrap_or(""), name]);
+            let suffix = format!("_{:08x}", hash as u32);
+            flat.truncate(MAX_NAME - suffix.len());
+            flat.push_str(&suffix);
+        }
+        self.by_origin.insert(
+            (origin.namespace.clone(), origin.name.clone()),
+            flat.clone(),
+        );
         self.by_flat.insert(flat.clone(), origin);
         flat
     }
 
     /// The upstream name for a tool, offered or not (calls replayed from history).
     pub fn flat_for(&self, namespace: Option<&str>, name: &str) -> String {
-        flat_name(namespace, name)
+        self.by_origin
+            .get(&(namespace.map(str::to_owned), name.to_owned()))
+            .cloned()
+            .unwrap_or_else(|| flat_name(namespace, name))
     }
 
     /// The offered tool behind an upstream name.
@@ -143,6 +162,17 @@ mod tests {
             flat_name(Some("ns"), &long),
             flat_name(Some("ns"), &"x".repeat(101))
         );
+    }
+
+    #[test]
+    fn colliding_joins_get_distinct_names() {
+        let mut map = ToolMap::default();
+        let a = map.insert(ToolKind::Function, Some("a__b"), "c");
+        let b = map.insert(ToolKind::Function, Some("a"), "b__c");
+        assert_eq!(a, "a__b__c");
+        assert_ne!(a, b);
+        assert_eq!(map.resolve(&b).map(|o| o.name.as_str()), Some("b__c"));
+        assert_eq!(map.flat_for(Some("a"), "b__c"), b);
     }
 
     #[test]

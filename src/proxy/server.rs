@@ -1,0 +1,1032 @@
+//! The proxy's HTTP surface: `POST /v1/chat/completions` routed by model with fallback before
+//! the first byte, `GET /v1/models` aggregated over providers, `GET /health`.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use futures_util::StreamExt;
+use serde_json::value::RawValue;
+use serde_json::{Value, json};
+
+use super::backend::{Backend, BackendEvent};
+use super::codex_exec::CodexRequest;
+use super::config::{AgentFile, RouteTarget};
+use super::registry::{Provider, ProviderKind, Registry};
+use super::render::{ChunkWriter, completion};
+use super::router::{Plan, Router as ModelRouter, Target};
+use super::usage::UsageRecord;
+use crate::api_error::ApiError;
+use crate::bridge::translate::UpstreamError;
+use crate::bridge::translate::chat::Chunk;
+use crate::secret;
+use crate::sse::SseDecoder;
+
+const MAX_BODY: usize = 256 * 1024 * 1024;
+const MODELS_TTL: Duration = Duration::from_secs(60);
+
+/// Where usage records go (the usage store's recorder); never blocks.
+pub type UsageSink = Arc<dyn Fn(UsageRecord) + Send + Sync>;
+
+pub struct ProxyOptions {
+    pub routes: BTreeMap<String, RouteTarget>,
+    pub agents: BTreeMap<String, AgentFile>,
+    /// Accepted from the bridge in `x-aimux-internal`.
+    pub secret: String,
+    /// Accepted from any client as `Authorization: Bearer`.
+    pub token: Option<String>,
+    /// Extra attempts on the last candidate for 429/5xx/connection errors.
+    pub retries: u32,
+    pub first_byte_timeout: Duration,
+    pub connect_timeout: Duration,
+    pub codex: Option<Arc<dyn Backend>>,
+    pub usage: Option<UsageSink>,
+}
+
+pub struct ProxyState {
+    registry: RwLock<Arc<Registry>>,
+    opts: ProxyOptions,
+    client: reqwest::Client,
+    started: Instant,
+    models_cache: Mutex<Option<(Instant, Value)>>,
+}
+
+impl ProxyState {
+    pub fn new(registry: Registry, opts: ProxyOptions) -> anyhow::Result<Self> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(opts.connect_timeout)
+            .tcp_nodelay(true)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .build()?;
+        Ok(ProxyState {
+            registry: RwLock::new(Arc::new(registry)),
+            opts,
+            client,
+            started: Instant::now(),
+            models_cache: Mutex::new(None),
+        })
+    }
+
+    pub fn registry(&self) -> Arc<Registry> {
+        match self.registry.read() {
+            Ok(r) => r.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Probes the local presets (Ollama, LM Studio, vLLM, llama.cpp, ...) and adds those that
+    /// answer. Runs in the background after the proxy is already serving.
+    pub async fn detect_local(&self) {
+        let candidates = self.registry().local_candidates.clone();
+        let probes = candidates.into_iter().map(|(name, preset)| async move {
+            let url = format!("{}/models", preset.base_url);
+            let resp = self
+                .client
+                .get(&url)
+                .timeout(Duration::from_millis(800))
+                .send()
+                .await
+                .ok()?;
+            let body: Value = resp.json().await.ok()?;
+            let ids: Vec<String> = body["data"]
+                .as_array()?
+                .iter()
+                .filter_map(|m| m["id"].as_str().map(str::to_owned))
+                .collect();
+            Some((name, preset, ids))
+        });
+        let found: Vec<_> = futures_util::future::join_all(probes)
+            .await
+            .into_iter()
+            .flatten()
+            .collect();
+        if found.is_empty() {
+            return;
+        }
+        let mut reg = (*self.registry()).clone();
+        for (name, preset, ids) in found {
+            tracing::info!(
+                "detected local {name} at {} ({} models)",
+                preset.base_url,
+                ids.len()
+            );
+            reg.add_detected(&name, preset, ids);
+        }
+        if let Ok(mut slot) = self.registry.write() {
+            *slot = Arc::new(reg);
+        }
+    }
+}
+
+pub fn app(state: Arc<ProxyState>, loopback_only: bool) -> Router {
+    Router::new()
+        .route("/v1/chat/completions", post(chat_completions))
+        .route("/v1/models", get(models))
+        .route("/health", get(health))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn_with_state(
+            loopback_only,
+            crate::guard::guard,
+        ))
+        .with_state(state)
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn unix_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn eq_ct(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// Who is calling: the bridge (internal secret) or a client with the token. Anything else is
+/// refused, so another local process cannot spend the user's keys through this port.
+fn authorize(state: &ProxyState, headers: &HeaderMap) -> Result<String, ApiError> {
+    if let Some(s) = headers.get(secret::HEADER).and_then(|v| v.to_str().ok())
+        && eq_ct(s, &state.opts.secret)
+    {
+        return Ok("bridge".to_owned());
+    }
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    match (&state.opts.token, bearer) {
+        (Some(token), Some(b)) if eq_ct(b.trim(), token) => Ok(headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|ua| ua.split('/').next())
+            .unwrap_or("client")
+            .to_owned()),
+        (Some(_), Some(_)) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "invalid_request_error",
+            Some("invalid_api_key"),
+            "the bearer token does not match AIMUX_TOKEN",
+        )),
+        _ => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_request_error",
+            Some("missing_api_key"),
+            "the aimux proxy only serves the aimux bridge (internal secret) or clients with \
+             `Authorization: Bearer <AIMUX_TOKEN>`; point your tool at the bridge instead",
+        )),
+    }
+}
+
+fn error_with_route(e: ApiError, route: Option<&str>) -> Response {
+    let mut r = e.into_response();
+    if let Some(route) = route.and_then(|v| HeaderValue::from_str(v).ok()) {
+        r.headers_mut().insert("x-aimux-route", route);
+    }
+    r
+}
+
+struct Ctx {
+    started: Instant,
+    client: String,
+    requested: String,
+    stream: bool,
+}
+
+type RawMap = BTreeMap<String, Box<RawValue>>;
+
+fn raw_json<T: serde::Serialize>(v: &T) -> Box<RawValue> {
+    // Serializing a String/Value/number cannot fail.
+    serde_json::value::to_raw_value(v).unwrap_or_else(|_| RawValue::NULL.to_owned())
+}
+
+async fn chat_completions(
+    State(state): State<Arc<ProxyState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let started = Instant::now();
+    let client = match authorize(&state, &headers) {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
+    // Only the top level is parsed: a multi-megabyte history is forwarded without being rebuilt.
+    let mut raw: RawMap = match serde_json::from_slice(&body) {
+        Ok(m) => m,
+        Err(e) => {
+            return ApiError::invalid_request(format!("invalid request body: {e}")).into_response();
+        }
+    };
+    let get_str = |raw: &RawMap, k: &str| {
+        raw.get(k)
+            .and_then(|v| serde_json::from_str::<String>(v.get()).ok())
+    };
+    let Some(requested) = get_str(&raw, "model") else {
+        return ApiError::invalid_request("`model` is required")
+            .with_param(Some("model"))
+            .into_response();
+    };
+    let stream = raw
+        .get("stream")
+        .and_then(|v| serde_json::from_str::<bool>(v.get()).ok())
+        .unwrap_or(false);
+    let session = headers
+        .get("x-aimux-session")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| get_str(&raw, "user"));
+    let agent_header = headers.get("x-aimux-agent").and_then(|v| v.to_str().ok());
+
+    let registry = state.registry();
+    let router = ModelRouter {
+        registry: &registry,
+        routes: &state.opts.routes,
+        agents: &state.opts.agents,
+    };
+    let plan = match router.plan(&requested, agent_header) {
+        Ok(p) => p,
+        Err(e) => {
+            let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+            return ApiError::new(status, "invalid_request_error", Some(e.code), e.message)
+                .into_response();
+        }
+    };
+    if let Some((_, agent)) = &plan.agent
+        && let Err(e) = apply_agent(&mut raw, agent)
+    {
+        return e.into_response();
+    }
+    let ctx = Ctx {
+        started,
+        client,
+        requested,
+        stream,
+    };
+    route(&state, plan, raw, ctx, session).await
+}
+
+/// An agent's system prompt goes first (merged with the client's own system message, since some
+/// providers accept only one), and its defaults fill what the client left unset.
+fn apply_agent(raw: &mut RawMap, agent: &AgentFile) -> Result<(), ApiError> {
+    if let Some(system) = &agent.system {
+        let mut messages: Vec<Value> = match raw.get("messages") {
+            Some(m) => serde_json::from_str(m.get())
+                .map_err(|e| ApiError::invalid_request(format!("invalid `messages`: {e}")))?,
+            None => Vec::new(),
+        };
+        match messages.first_mut() {
+            Some(first) if first["role"] == "system" && first["content"].is_string() => {
+                let theirs = first["content"].as_str().unwrap_or_default();
+                first["content"] = json!(format!("{system}\n\n{theirs}"));
+            }
+            _ => messages.insert(0, json!({"role": "system", "content": system})),
+        }
+        raw.insert("messages".into(), raw_json(&messages));
+    }
+    let defaults: [(&str, Option<Value>); 3] = [
+        ("temperature", agent.temperature.map(|v| json!(v))),
+        ("max_tokens", agent.max_tokens.map(|v| json!(v))),
+        (
+            "reasoning_effort",
+            agent.reasoning_effort.as_ref().map(|v| json!(v)),
+        ),
+    ];
+    for (key, value) in defaults {
+        if let Some(v) = value
+            && !raw.contains_key(key)
+        {
+            raw.insert(key.into(), raw_json(&v));
+        }
+    }
+    Ok(())
+}
+
+/// How one attempt at one target ended.
+enum Attempt {
+    /// The answer started (a first byte is on its way): no fallback after this.
+    Committed(Response),
+    /// A definitive answer to pass on (a 4xx from the provider).
+    Final(Response),
+    /// Failed before any byte: try again or fall over. `retry` is false for errors that another
+    /// attempt at the same target cannot fix (a missing key).
+    Failed { error: UpstreamError, retry: bool },
+}
+
+fn backoff(attempt: u32, retry_after: Option<&str>) -> Option<Duration> {
+    match retry_after.and_then(|v| v.trim().parse::<f64>().ok()) {
+        // Honour the provider's wait when it is short; a long one goes back to the client.
+        Some(secs) if secs <= 30.0 => Some(Duration::from_secs_f64(secs.max(0.0))),
+        Some(_) => None,
+        None => Some(Duration::from_millis(250u64 << attempt.min(5))),
+    }
+}
+
+async fn route(
+    state: &ProxyState,
+    plan: Plan,
+    raw: RawMap,
+    ctx: Ctx,
+    session: Option<String>,
+) -> Response {
+    let mut last: Option<(UpstreamError, Target)> = None;
+    let n = plan.targets.len();
+    for (i, target) in plan.targets.into_iter().enumerate() {
+        let attempts = if i + 1 == n {
+            state.opts.retries + 1
+        } else {
+            1
+        };
+        for attempt in 0..attempts {
+            let outcome = match &target.provider.kind {
+                ProviderKind::Codex => {
+                    attempt_codex(state, &target, &raw, &ctx, session.clone()).await
+                }
+                ProviderKind::Http { .. } => attempt_http(state, &target, &raw, &ctx).await,
+            };
+            match outcome {
+                Attempt::Committed(r) | Attempt::Final(r) => return r,
+                Attempt::Failed { error, retry } => {
+                    tracing::warn!(route = %target.route(), code = %error.code, "attempt failed: {}", error.message);
+                    let wait = if retry && attempt + 1 < attempts {
+                        backoff(attempt, error.retry_after.as_deref())
+                    } else {
+                        None
+                    };
+                    last = Some((error, target.clone()));
+                    match wait {
+                        Some(d) => tokio::time::sleep(d).await,
+                        None => break,
+                    }
+                }
+            }
+        }
+    }
+    let Some((error, target)) = last else {
+        return ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "server_error",
+            Some("no_route"),
+            "no provider to try",
+        )
+        .into_response();
+    };
+    ctx.record(
+        state,
+        Some(&target),
+        error.status,
+        None,
+        None,
+        Some(&error.code),
+    );
+    error_with_route(ApiError::from(&error), Some(&target.route()))
+}
+
+fn scrub(text: &str, provider: &Provider) -> String {
+    match provider.secret() {
+        Some(s) if !s.expose().is_empty() => text.replace(s.expose(), "[redacted]"),
+        _ => text.to_owned(),
+    }
+}
+
+fn transport(url: &str, e: &reqwest::Error) -> UpstreamError {
+    if e.is_timeout() {
+        return UpstreamError::timeout("request");
+    }
+    let mut cause = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        cause = s.to_string();
+        source = s.source();
+    }
+    UpstreamError::unreachable(url, &cause)
+}
+
+fn committed_headers(r: &mut Response, target: &Target, overhead: Duration) {
+    let h = r.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&target.route()) {
+        h.insert("x-aimux-route", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&format!("{:.2}", overhead.as_secs_f64() * 1000.0)) {
+        h.insert("x-aimux-overhead-ms", v);
+    }
+}
+
+async fn attempt_http(state: &ProxyState, target: &Target, raw: &RawMap, ctx: &Ctx) -> Attempt {
+    let ProviderKind::Http {
+        base_url,
+        key,
+        key_source,
+        key_required,
+        headers,
+        timeout,
+    } = &target.provider.kind
+    else {
+        return Attempt::Failed {
+            error: UpstreamError::invalid_stream("not an HTTP provider"),
+            retry: false,
+        };
+    };
+    if *key_required && key.is_none() {
+        let hint = match key_source {
+            Some(var) => format!(
+                "set {var} or add [{}] api_key to credentials.toml",
+                target.provider.name
+            ),
+            None => format!("add [{}] api_key to credentials.toml", target.provider.name),
+        };
+        return Attempt::Failed {
+            error: UpstreamError {
+                status: 400,
+                kind: "invalid_request_error".into(),
+                code: "missing_api_key".into(),
+                message: format!("provider {} has no API key: {hint}", target.provider.name),
+                retry_after: None,
+            },
+            retry: false,
+        };
+    }
+    let mut body = raw.clone();
+    body.insert("model".into(), raw_json(&target.model));
+    let body = match serde_json::to_vec(&body) {
+        Ok(b) => b,
+        Err(e) => return Attempt::Final(ApiError::invalid_request(e.to_string()).into_response()),
+    };
+    let url = format!("{base_url}/chat/completions");
+    let mut req = state
+        .client
+        .post(&url)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(body);
+    if let Some(k) = key {
+        req = req.bearer_auth(k.expose());
+    }
+    for (k, v) in headers {
+        req = req.header(k, v);
+    }
+    let overhead = ctx.started.elapsed();
+    let wait = if ctx.stream {
+        state.opts.first_byte_timeout
+    } else {
+        timeout.unwrap_or(Duration::from_secs(600))
+    };
+    let first = tokio::time::timeout(wait, async {
+        let mut resp = req.send().await.map_err(|e| transport(&url, &e))?;
+        if !resp.status().is_success() {
+            return Ok((resp, None));
+        }
+        match resp.chunk().await {
+            Ok(Some(first)) => Ok((resp, Some(first))),
+            Ok(None) => Err(UpstreamError::invalid_stream("empty response body")),
+            Err(e) => Err(transport(&url, &e)),
+        }
+    })
+    .await;
+    let (resp, first) = match first {
+        Err(_) => {
+            return Attempt::Failed {
+                error: UpstreamError::timeout("first byte"),
+                retry: true,
+            };
+        }
+        Ok(Err(error)) => return Attempt::Failed { error, retry: true },
+        Ok(Ok(pair)) => pair,
+    };
+    let status = resp.status().as_u16();
+    let content_type = resp.headers().get(header::CONTENT_TYPE).cloned();
+    let Some(first) = first else {
+        let retry_after = resp
+            .headers()
+            .get(header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let text = scrub(&resp.text().await.unwrap_or_default(), &target.provider);
+        if status == 429 || status == 408 || status >= 500 {
+            return Attempt::Failed {
+                error: UpstreamError::from_status(status, &text, retry_after),
+                retry: true,
+            };
+        }
+        // A 4xx is the client's to see, as the provider wrote it.
+        ctx.record(
+            state,
+            Some(target),
+            status,
+            None,
+            None,
+            Some("upstream_rejected"),
+        );
+        let mut r = Response::builder().status(status);
+        if let Some(ct) = content_type {
+            r = r.header(header::CONTENT_TYPE, ct);
+        }
+        let mut r = r
+            .body(Body::from(text))
+            .unwrap_or_else(|_| StatusCode::BAD_GATEWAY.into_response());
+        committed_headers(&mut r, target, overhead);
+        return Attempt::Final(r);
+    };
+    let ttft = ctx.started.elapsed().as_millis() as u64;
+    let is_sse = content_type
+        .as_ref()
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.contains("text/event-stream"));
+    let mut tap = Tap {
+        state_usage: state.opts.usage.clone(),
+        record: Some((ctx.snapshot(), target.clone(), status, ttft)),
+        is_sse,
+        decoder: SseDecoder::new(),
+        whole: Vec::new(),
+        usage: None,
+        error: Some("client_disconnected"),
+    };
+    let mut upstream = resp.bytes_stream();
+    let body = async_stream::stream! {
+        tap.observe(&first);
+        yield Ok::<Bytes, std::io::Error>(first);
+        while let Some(item) = upstream.next().await {
+            match item {
+                Ok(bytes) => {
+                    tap.observe(&bytes);
+                    yield Ok(bytes);
+                }
+                Err(e) => {
+                    tap.failed("upstream_stream_error");
+                    yield Err(std::io::Error::other(e));
+                    break;
+                }
+            }
+        }
+        tap.finished();
+    };
+    let mut r = Response::builder().status(status);
+    if let Some(ct) = content_type {
+        r = r.header(header::CONTENT_TYPE, ct);
+    }
+    let mut r = r
+        .body(Body::from_stream(body))
+        .unwrap_or_else(|_| StatusCode::BAD_GATEWAY.into_response());
+    committed_headers(&mut r, target, overhead);
+    Attempt::Committed(r)
+}
+
+/// Watches a passed-through body for the usage, and records the request when the body is done
+/// (or dropped because the client left).
+struct Tap {
+    state_usage: Option<UsageSink>,
+    record: Option<(CtxSnapshot, Target, u16, u64)>,
+    is_sse: bool,
+    decoder: SseDecoder,
+    whole: Vec<u8>,
+    usage: Option<crate::bridge::translate::chat::Usage>,
+    error: Option<&'static str>,
+}
+
+const WHOLE_CAP: usize = 8 * 1024 * 1024;
+
+impl Tap {
+    /// The body reached its end: the request succeeded unless the stream broke.
+    fn finished(&mut self) {
+        if self.error == Some("client_disconnected") {
+            self.error = None;
+        }
+    }
+
+    fn failed(&mut self, code: &'static str) {
+        self.error = Some(code);
+    }
+
+    fn observe(&mut self, bytes: &[u8]) {
+        if self.state_usage.is_none() {
+            return;
+        }
+        if self.is_sse {
+            let usage = &mut self.usage;
+            self.decoder.push(bytes, |data| {
+                if contains(data, b"\"usage\"")
+                    && let Ok(chunk) = serde_json::from_slice::<Chunk>(data)
+                    && chunk.usage.is_some()
+                {
+                    *usage = chunk.usage;
+                }
+            });
+        } else if self.whole.len() + bytes.len() <= WHOLE_CAP {
+            self.whole.extend_from_slice(bytes);
+        }
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+impl Drop for Tap {
+    fn drop(&mut self) {
+        let (Some(sink), Some((snap, target, status, ttft))) =
+            (self.state_usage.take(), self.record.take())
+        else {
+            return;
+        };
+        if !self.is_sse
+            && let Ok(chunk) = serde_json::from_slice::<Chunk>(&self.whole)
+        {
+            self.usage = chunk.usage;
+        }
+        snap.record(
+            &sink,
+            Some(&target),
+            status,
+            Some(ttft),
+            self.usage.as_ref(),
+            self.error,
+        );
+    }
+}
+
+/// What a finished request needs from its context, detached from the handler.
+struct CtxSnapshot {
+    started: Instant,
+    client: String,
+    requested: String,
+}
+
+impl Ctx {
+    fn snapshot(&self) -> CtxSnapshot {
+        CtxSnapshot {
+            started: self.started,
+            client: self.client.clone(),
+            requested: self.requested.clone(),
+        }
+    }
+
+    fn record(
+        &self,
+        state: &ProxyState,
+        target: Option<&Target>,
+        status: u16,
+        ttft: Option<u64>,
+        usage: Option<&crate::bridge::translate::chat::Usage>,
+        error: Option<&str>,
+    ) {
+        if let Some(sink) = &state.opts.usage {
+            self.snapshot()
+                .record(sink, target, status, ttft, usage, error);
+        }
+    }
+}
+
+impl CtxSnapshot {
+    fn record(
+        &self,
+        sink: &UsageSink,
+        target: Option<&Target>,
+        status: u16,
+        ttft: Option<u64>,
+        usage: Option<&crate::bridge::translate::chat::Usage>,
+        error: Option<&str>,
+    ) {
+        let (input, cached, output, reasoning) = usage
+            .map(|u| {
+                (
+                    u.prompt_tokens,
+                    u.prompt_tokens_details
+                        .as_ref()
+                        .and_then(|d| d.cached_tokens)
+                        .or(u.prompt_cache_hit_tokens)
+                        .unwrap_or(0),
+                    u.completion_tokens,
+                    u.completion_tokens_details
+                        .as_ref()
+                        .and_then(|d| d.reasoning_tokens)
+                        .unwrap_or(0),
+                )
+            })
+            .unwrap_or_default();
+        let cost = target
+            .and_then(|t| t.provider.model_info(&t.model))
+            .and_then(|m| m.cost(input, cached, output));
+        sink(UsageRecord {
+            ts_ms: unix_ms() - self.started.elapsed().as_millis() as i64,
+            client: self.client.clone(),
+            requested_model: self.requested.clone(),
+            provider: target.map(|t| t.provider.name.clone()).unwrap_or_default(),
+            model: target.map(|t| t.model.clone()).unwrap_or_default(),
+            status,
+            latency_ms: self.started.elapsed().as_millis() as u64,
+            ttft_ms: ttft,
+            input_tokens: input,
+            cached_tokens: cached,
+            output_tokens: output,
+            reasoning_tokens: reasoning,
+            cost_usd: cost,
+            error_code: error.map(str::to_owned),
+        });
+    }
+}
+
+async fn attempt_codex(
+    state: &ProxyState,
+    target: &Target,
+    raw: &RawMap,
+    ctx: &Ctx,
+    session: Option<String>,
+) -> Attempt {
+    let Some(backend) = &state.opts.codex else {
+        return Attempt::Failed {
+            error: UpstreamError {
+                status: 400,
+                kind: "invalid_request_error".into(),
+                code: "codex_unavailable".into(),
+                message:
+                    "the codex backend is off: install the Codex CLI and run `codex login`, or set \
+                          [codex] enabled = true"
+                        .into(),
+                retry_after: None,
+            },
+            retry: false,
+        };
+    };
+    let messages: Vec<Value> = match raw.get("messages").map(|m| serde_json::from_str(m.get())) {
+        Some(Ok(m)) => m,
+        Some(Err(e)) => {
+            return Attempt::Final(
+                ApiError::invalid_request(format!("invalid `messages`: {e}")).into_response(),
+            );
+        }
+        None => {
+            return Attempt::Final(
+                ApiError::invalid_request("`messages` is required").into_response(),
+            );
+        }
+    };
+    let request = CodexRequest {
+        model: (!target.model.is_empty()).then(|| target.model.clone()),
+        messages,
+        session,
+        reasoning_effort: raw
+            .get("reasoning_effort")
+            .and_then(|v| serde_json::from_str(v.get()).ok()),
+    };
+    let overhead = ctx.started.elapsed();
+    let mut rx = match backend.start(request).await {
+        Ok(rx) => rx,
+        Err(error) => {
+            let retry = error.status == 429 || error.status >= 500;
+            return Attempt::Failed { error, retry };
+        }
+    };
+    let first = match tokio::time::timeout(
+        state.opts.first_byte_timeout.max(Duration::from_secs(300)),
+        rx.recv(),
+    )
+    .await
+    {
+        Err(_) => {
+            return Attempt::Failed {
+                error: UpstreamError::timeout("codex exec"),
+                retry: false,
+            };
+        }
+        Ok(None) => {
+            return Attempt::Failed {
+                error: UpstreamError::truncated(),
+                retry: false,
+            };
+        }
+        Ok(Some(BackendEvent::Error(error))) => {
+            return Attempt::Failed {
+                error,
+                retry: false,
+            };
+        }
+        Ok(Some(event)) => event,
+    };
+    let ttft = ctx.started.elapsed().as_millis() as u64;
+    let id = format!("chatcmpl-{}", uuid::Uuid::new_v4().simple());
+    let model = target.route();
+    let created = unix_now();
+    if !ctx.stream {
+        let mut events = vec![first];
+        while let Some(e) = rx.recv().await {
+            if let BackendEvent::Error(error) = e {
+                ctx.record(
+                    state,
+                    Some(target),
+                    error.status,
+                    Some(ttft),
+                    None,
+                    Some(&error.code),
+                );
+                return Attempt::Final(error_with_route(
+                    ApiError::from(&error),
+                    Some(&target.route()),
+                ));
+            }
+            events.push(e);
+        }
+        let body = completion(&id, &model, created, &events);
+        let usage: Option<crate::bridge::translate::chat::Usage> =
+            serde_json::from_value(body["usage"].clone()).ok();
+        ctx.record(state, Some(target), 200, Some(ttft), usage.as_ref(), None);
+        let mut r = axum::Json(body).into_response();
+        committed_headers(&mut r, target, overhead);
+        return Attempt::Final(r);
+    }
+    let mut writer = ChunkWriter::new(id, model, created);
+    let snap = ctx.snapshot();
+    let sink = state.opts.usage.clone();
+    let target_owned = target.clone();
+    let body = async_stream::stream! {
+        let mut usage = None;
+        let mut error = None;
+        let mut event = Some(first);
+        while let Some(e) = event.take() {
+            match &e {
+                BackendEvent::Usage(u) => usage = Some(crate::bridge::translate::chat::Usage {
+                    prompt_tokens: u.input,
+                    completion_tokens: u.output,
+                    total_tokens: Some(u.input + u.output),
+                    prompt_tokens_details: Some(crate::bridge::translate::chat::PromptDetails { cached_tokens: Some(u.cached_input) }),
+                    completion_tokens_details: Some(crate::bridge::translate::chat::CompletionDetails { reasoning_tokens: Some(u.reasoning) }),
+                    prompt_cache_hit_tokens: None,
+                }),
+                BackendEvent::Error(err) => error = Some(err.code.clone()),
+                _ => {}
+            }
+            yield Ok::<Bytes, Infallible>(Bytes::from(writer.event(&e)));
+            event = rx.recv().await;
+        }
+        if let Some(sink) = &sink {
+            snap.record(sink, Some(&target_owned), 200, Some(ttft), usage.as_ref(), error.as_deref());
+        }
+    };
+    let mut r = Response::new(Body::from_stream(body));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    committed_headers(&mut r, target, overhead);
+    Attempt::Committed(r)
+}
+
+// ---- /v1/models ----
+
+fn model_entry(provider: &Provider, id: &str) -> Value {
+    let info = provider.model_info(id);
+    let mut v = json!({
+        "id": format!("{}/{id}", provider.name),
+        "object": "model",
+        "created": 0,
+        "owned_by": provider.name,
+    });
+    if let Some(info) = info {
+        if let Some(ctx) = info.context {
+            v["context_window"] = json!(ctx);
+        }
+        v["input_modalities"] = if info.vision {
+            json!(["text", "image"])
+        } else {
+            json!(["text"])
+        };
+        v["reasoning"] = json!(info.reasoning);
+        if let Some([input, cached, output]) = info.price {
+            v["pricing"] = json!({"input": input, "cached_input": cached, "output": output, "unit": "USD per 1M tokens"});
+        }
+    }
+    v
+}
+
+async fn fetch_live(state: &ProxyState, provider: &Provider) -> Option<Vec<String>> {
+    let ProviderKind::Http {
+        base_url,
+        key,
+        headers,
+        ..
+    } = &provider.kind
+    else {
+        return None;
+    };
+    let mut req = state
+        .client
+        .get(format!("{base_url}/models"))
+        .timeout(Duration::from_secs(3));
+    if let Some(k) = key {
+        req = req.bearer_auth(k.expose());
+    }
+    for (k, v) in headers {
+        req = req.header(k, v);
+    }
+    let resp = req.send().await.ok()?;
+    if !resp.status().is_success() {
+        return None;
+    }
+    let body: Value = resp.json().await.ok()?;
+    Some(
+        body["data"]
+            .as_array()?
+            .iter()
+            .filter_map(|m| m["id"].as_str().map(str::to_owned))
+            .collect(),
+    )
+}
+
+/// Every routable model: live `/models` where the provider has it, preset metadata otherwise,
+/// then routes and agents.
+async fn aggregate_models(state: &ProxyState) -> Value {
+    if let Ok(cache) = state.models_cache.lock()
+        && let Some((at, v)) = cache.as_ref()
+        && at.elapsed() < MODELS_TTL
+    {
+        return v.clone();
+    }
+    let registry = state.registry();
+    let providers: Vec<Arc<Provider>> = registry.providers().cloned().collect();
+    let lives = futures_util::future::join_all(providers.iter().map(|p| async move {
+        if p.live_models {
+            fetch_live(state, p).await
+        } else {
+            None
+        }
+    }))
+    .await;
+    let mut data = Vec::new();
+    for (p, live) in providers.iter().zip(lives) {
+        if p.is_codex() {
+            data.push(json!({"id": "codex", "object": "model", "created": 0, "owned_by": "codex"}));
+            continue;
+        }
+        if let Some(ids) = &live
+            && let Ok(mut slot) = p.live.write()
+        {
+            slot.clone_from(ids);
+        }
+        let mut ids: Vec<String> = p.models.iter().map(|m| m.id.clone()).collect();
+        for id in live.unwrap_or_default() {
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        data.extend(ids.iter().map(|id| model_entry(p, id)));
+    }
+    for (name, target) in &state.opts.routes {
+        data.push(json!({"id": name, "object": "model", "created": 0, "owned_by": "aimux", "route": target.targets()}));
+    }
+    for (name, agent) in &state.opts.agents {
+        data.push(json!({"id": format!("aimux:{name}"), "object": "model", "created": 0, "owned_by": "aimux", "agent": agent.model}));
+    }
+    let v = json!({"object": "list", "data": data});
+    if let Ok(mut cache) = state.models_cache.lock() {
+        *cache = Some((Instant::now(), v.clone()));
+    }
+    v
+}
+
+async fn models(State(state): State<Arc<ProxyState>>, headers: HeaderMap) -> Response {
+    if let Err(e) = authorize(&state, &headers) {
+        return e.into_response();
+    }
+    axum::Json(aggregate_models(&state).await).into_response()
+}
+
+async fn health(State(state): State<Arc<ProxyState>>) -> Response {
+    let reg = state.registry();
+    let providers: Vec<Value> = reg
+        .providers()
+        .map(|p| json!({"name": p.name, "origin": format!("{:?}", p.origin).to_lowercase()}))
+        .collect();
+    axum::Json(json!({
+        "status": "ok",
+        "service": "aimux-proxy",
+        "version": env!("CARGO_PKG_VERSION"),
+        "uptime_s": state.started.elapsed().as_secs(),
+        "providers": providers,
+    }))
+    .into_response()
+}
+
+async fn not_found(method: Method, uri: axum::http::Uri) -> Response {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "invalid_request_error",
+        Some("not_found"),
+        format!("no route for {method} {}", uri.path()),
+    )
+    .into_response()
+}
