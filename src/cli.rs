@@ -27,6 +27,31 @@ pub enum Command {
     /// `POST {upstream}/chat/completions` and streams the answer back as Responses events.
     Bridge(BridgeArgs),
 
+    /// Serve the credential-holding router: Chat Completions routed by model to providers.
+    ///
+    /// Holds every provider key; answers the bridge (internal secret) and clients with
+    /// AIMUX_TOKEN. With no `[providers]` in the config, enables every preset whose key is in the
+    /// environment, `codex` when logged in, and local servers (Ollama, LM Studio, vLLM, llama.cpp)
+    /// that answer on their usual ports.
+    Proxy(ProxyArgs),
+
+    /// List the models the proxy can route to, and which provider serves each.
+    Models {
+        /// Print JSON (the proxy's `/v1/models` list) instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// Usage per day and per model from the usage store.
+    Usage {
+        /// How many days back, today included.
+        #[arg(long, value_name = "N", default_value_t = 7)]
+        days: u32,
+        /// Print JSON instead of tables.
+        #[arg(long)]
+        json: bool,
+    },
+
     /// Print a shell completion script to stdout.
     ///
     /// Example: `aimux completions bash > ~/.local/share/bash-completion/completions/aimux`
@@ -60,4 +85,20 @@ pub struct BridgeArgs {
     /// Require `Authorization: Bearer T` from clients [env: AIMUX_TOKEN].
     #[arg(long, value_name = "T")]
     pub token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct ProxyArgs {
+    /// Address to bind [env: AIMUX_PROXY_HOST] [default: 127.0.0.1]. A non-loopback address
+    /// needs a token.
+    #[arg(long, value_name = "H")]
+    pub host: Option<String>,
+
+    /// Port to bind; 0 picks a free one [env: AIMUX_PROXY_PORT] [default: 8404].
+    #[arg(long, value_name = "N")]
+    pub port: Option<u16>,
+
+    /// Write `{"pid","port","url"}` as one JSON line to FILE once accepting connections.
+    #[arg(long, value_name = "FILE")]
+    pub server_info: Option<PathBuf>,
 }

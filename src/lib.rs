@@ -19,7 +19,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use cli::{Cli, Command};
-use settings::{BridgeSettings, Env};
+use settings::{BridgeSettings, Env, ProxySettings};
 
 /// Parses the command line, runs the command, maps the outcome to an exit code
 /// (0 success, 1 the user's input or environment failed, 2 an internal error).
@@ -54,14 +54,30 @@ fn init_tracing(verbose: u8, env: &Env) {
 }
 
 pub fn run(cli: Cli, env: &Env) -> anyhow::Result<()> {
+    if let Command::Completions { shell } = cli.command {
+        return commands::completions::run(shell);
+    }
+    let home = settings::aimux_home(env)
+        .ok_or_else(|| error::user_error("cannot find a home for aimux's files: set AIMUX_HOME"))?;
+    let path = home.join("config.toml");
+    let file = settings::load_file(&path)?;
     match cli.command {
-        Command::Completions { shell } => commands::completions::run(shell),
+        Command::Completions { .. } => Ok(()),
         Command::Bridge(args) => {
-            let path = settings::config_path(env).unwrap_or_else(|| "config.toml".into());
-            let file = settings::load_file(&path)?;
-            let bridge = BridgeSettings::resolve(args, env, &file, &path)?;
+            let mut bridge = BridgeSettings::resolve(args, env, &file, &path)?;
+            if commands::bridge::upstream_is_local(&bridge.upstream.value) {
+                bridge.internal_secret = Some(secret::internal_secret(env, &home)?);
+            }
             runtime()?.block_on(commands::bridge::run(bridge))
         }
+        Command::Proxy(args) => {
+            let proxy = ProxySettings::resolve(args, env, &file, &path)?;
+            runtime()?.block_on(commands::proxy::run(proxy, file, env.clone(), &home))
+        }
+        Command::Models { json } => {
+            runtime()?.block_on(commands::models::run(env, &file, &home, json))
+        }
+        Command::Usage { days, json } => commands::usage::run(&home, days, json),
     }
 }
 

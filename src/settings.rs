@@ -8,7 +8,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::cli::BridgeArgs;
+use crate::cli::{BridgeArgs, ProxyArgs};
 use crate::error::user_error;
 use crate::proxy::config::{AgentFile, CodexFile, ProviderFile, ProxyFile, RouteTarget};
 
@@ -136,6 +136,8 @@ pub struct BridgeSettings {
     pub token: Option<Setting<String>>,
     pub heartbeat: Duration,
     pub server_info: Option<PathBuf>,
+    /// Sent to a local aimux proxy in `x-aimux-internal`.
+    pub internal_secret: Option<String>,
 }
 
 fn pick<T>(
@@ -242,6 +244,60 @@ impl BridgeSettings {
             upstream,
             token,
             heartbeat,
+            server_info: args.server_info,
+            internal_secret: None,
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ProxySettings {
+    pub host: Setting<String>,
+    pub port: Setting<u16>,
+    /// Clients other than the bridge need this bearer token.
+    pub token: Option<Setting<String>>,
+    pub server_info: Option<PathBuf>,
+}
+
+impl ProxySettings {
+    pub fn resolve(
+        args: ProxyArgs,
+        env: &Env,
+        file: &FileConfig,
+        file_path: &Path,
+    ) -> anyhow::Result<Self> {
+        let f = &file.proxy;
+        let host = pick(
+            args.host,
+            "--host",
+            env_parsed(env, "AIMUX_PROXY_HOST")?,
+            f.host.clone(),
+            file_path,
+            Some(DEFAULT_HOST.to_owned()),
+        );
+        let port = pick(
+            args.port,
+            "--port",
+            env_parsed(env, "AIMUX_PROXY_PORT")?,
+            f.port,
+            file_path,
+            Some(DEFAULT_PROXY_PORT),
+        );
+        let token = pick(
+            None,
+            "--token",
+            env_parsed(env, "AIMUX_TOKEN")?,
+            file.bridge.token.clone(),
+            file_path,
+            None,
+        );
+        let (Some(host), Some(port)) = (host, port) else {
+            unreachable!("settings with defaults always resolve");
+        };
+        Ok(ProxySettings {
+            host,
+            port,
+            token,
             server_info: args.server_info,
         })
     }

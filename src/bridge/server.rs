@@ -43,8 +43,21 @@ pub struct BridgeState {
 
 impl BridgeState {
     /// `upstream` is a Chat Completions base URL (normalized by [`normalize_upstream`]).
-    pub fn new(upstream: &str, token: Option<String>, heartbeat: Duration) -> anyhow::Result<Self> {
+    pub fn new(
+        upstream: &str,
+        token: Option<String>,
+        heartbeat: Duration,
+        internal_secret: Option<String>,
+    ) -> anyhow::Result<Self> {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(secret) = internal_secret {
+            headers.insert(
+                crate::secret::HEADER,
+                reqwest::header::HeaderValue::from_str(&secret)?,
+            );
+        }
         let client = reqwest::Client::builder()
+            .default_headers(headers)
             .connect_timeout(Duration::from_secs(10))
             .read_timeout(Duration::from_secs(600))
             .tcp_nodelay(true)

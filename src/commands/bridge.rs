@@ -23,6 +23,15 @@ pub fn is_loopback(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
+/// Whether the upstream is on this machine (then it may be the aimux proxy, which wants the
+/// internal secret; a remote upstream never sees it).
+pub fn upstream_is_local(upstream: &str) -> bool {
+    reqwest::Url::parse(upstream)
+        .ok()
+        .and_then(|u| u.host_str().map(is_loopback))
+        .unwrap_or(false)
+}
+
 pub async fn run(settings: BridgeSettings) -> anyhow::Result<()> {
     let host = settings.host.value.as_str();
     if !is_loopback(host) && settings.token.is_none() {
@@ -35,7 +44,12 @@ pub async fn run(settings: BridgeSettings) -> anyhow::Result<()> {
     let upstream = normalize_upstream(&settings.upstream.value)
         .map_err(|e| user_error(format!("{e} (from {})", settings.upstream.source)))?;
     let token = settings.token.map(|t| t.value);
-    let state = Arc::new(BridgeState::new(&upstream, token, settings.heartbeat)?);
+    let state = Arc::new(BridgeState::new(
+        &upstream,
+        token,
+        settings.heartbeat,
+        settings.internal_secret,
+    )?);
 
     let port = settings.port.value;
     let listener = match TcpListener::bind((host, port)).await {

@@ -2,4 +2,6 @@
 
 pub mod bridge;
 pub mod completions;
+pub mod models;
+pub mod proxy;
 pub mod usage;

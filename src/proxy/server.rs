@@ -888,7 +888,7 @@ async fn attempt_codex(
 
 // ---- /v1/models ----
 
-fn model_entry(provider: &Provider, id: &str) -> Value {
+pub fn model_entry(provider: &Provider, id: &str) -> Value {
     let info = provider.model_info(id);
     let mut v = json!({
         "id": format!("{}/{id}", provider.name),

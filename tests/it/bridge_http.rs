@@ -304,6 +304,7 @@ async fn slow_upstream_gets_in_progress_heartbeats() {
         upstream: mock.base_url(),
         args: vec![],
         envs: vec![("AIMUX_HOME".into(), home.path().display().to_string())],
+        subcommand: None,
     });
     let events = sse_events(
         &post(&bridge, &simple_request(true))

@@ -5,3 +5,4 @@ mod common;
 mod bridge_http;
 mod codex_e2e;
 mod openai_sdk;
+mod proxy_http;

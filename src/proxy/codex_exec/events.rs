@@ -303,7 +303,11 @@ mod tests {
                 502,
                 "codex_exec_failed",
             ),
-            ("Model provider `nosuch` not found", 502, "codex_exec_failed"),
+            (
+                "Model provider `nosuch` not found",
+                502,
+                "codex_exec_failed",
+            ),
         ];
         for (msg, status, code) in cases {
             let e = classify_failure(msg);

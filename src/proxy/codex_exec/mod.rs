@@ -288,9 +288,8 @@ impl Backend for CodexExec {
         request: CodexRequest,
     ) -> std::pin::Pin<
         Box<
-            dyn std::future::Future<
-                    Output = Result<mpsc::Receiver<BackendEvent>, UpstreamError>,
-                > + Send
+            dyn std::future::Future<Output = Result<mpsc::Receiver<BackendEvent>, UpstreamError>>
+                + Send
                 + '_,
         >,
     > {
@@ -387,7 +386,12 @@ enum End {
 }
 
 /// Reads the child's events until it exits, forwarding them to `tx`.
-async fn drive(mut run: Run, mut child: Child, mut group: GroupGuard, tx: mpsc::Sender<BackendEvent>) {
+async fn drive(
+    mut run: Run,
+    mut child: Child,
+    mut group: GroupGuard,
+    tx: mpsc::Sender<BackendEvent>,
+) {
     if let Some(mut stdin) = child.stdin.take() {
         let prompt = std::mem::take(&mut run.prompt);
         tokio::spawn(async move {
@@ -537,9 +541,7 @@ async fn drive(mut run: Run, mut child: Child, mut group: GroupGuard, tx: mpsc::
             .or(last_error)
             .or_else(|| events::stderr_summary(&stderr))
             .unwrap_or_else(|| match status {
-                Some(s) if s.success() => {
-                    "codex exec ended without finishing the turn".to_owned()
-                }
+                Some(s) if s.success() => "codex exec ended without finishing the turn".to_owned(),
                 Some(s) => format!("codex exec exited with {s}"),
                 None => "codex exec ended abnormally".to_owned(),
             });
@@ -694,9 +696,7 @@ fn validate_model(model: Option<&str>) -> Result<Option<&str>, UpstreamError> {
     match model.map(str::trim) {
         None | Some("") => Ok(None),
         Some(m)
-            if m.len() <= 200
-                && !m.starts_with('-')
-                && m.chars().all(|c| c.is_ascii_graphic()) =>
+            if m.len() <= 200 && !m.starts_with('-') && m.chars().all(|c| c.is_ascii_graphic()) =>
         {
             Ok(Some(m))
         }

@@ -133,10 +133,7 @@ mod tests {
         let pid = child.id();
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         while descendants(pid as i32).len() < 2 {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "sleeps did not start"
-            );
+            assert!(std::time::Instant::now() < deadline, "sleeps did not start");
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
         let kids = descendants(pid as i32);

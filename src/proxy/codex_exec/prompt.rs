@@ -202,9 +202,9 @@ fn parse_part(i: usize, j: usize, p: &Value) -> Result<Option<Part>, String> {
     }
     let kind = p["type"].as_str().unwrap_or_default();
     match kind {
-        "text" | "input_text" | "output_text" => {
-            Ok(Some(Part::Text(p["text"].as_str().unwrap_or_default().to_owned())))
-        }
+        "text" | "input_text" | "output_text" => Ok(Some(Part::Text(
+            p["text"].as_str().unwrap_or_default().to_owned(),
+        ))),
         "refusal" => Ok(Some(Part::Text(
             p["refusal"].as_str().unwrap_or_default().to_owned(),
         ))),
@@ -235,7 +235,11 @@ pub(crate) fn decode_data_url(url: &str) -> Result<Image, String> {
         .split_once(',')
         .ok_or("malformed data: URL (no comma)")?;
     let mut fields = meta.split(';');
-    let mime = fields.next().unwrap_or_default().trim().to_ascii_lowercase();
+    let mime = fields
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
     if !fields.any(|f| f.trim().eq_ignore_ascii_case("base64")) {
         return Err("image data: URLs must be base64-encoded".into());
     }
@@ -459,8 +463,14 @@ mod tests {
             (json!([]), "at least one message"),
             (json!(["hi"]), "messages[0] must be an object"),
             (json!([{"content": "x"}]), "role is missing"),
-            (json!([{"role": "robot", "content": "x"}]), "`robot` is not supported"),
-            (json!([{"role": "user", "content": 5}]), "must be a string or an array"),
+            (
+                json!([{"role": "robot", "content": "x"}]),
+                "`robot` is not supported",
+            ),
+            (
+                json!([{"role": "user", "content": 5}]),
+                "must be a string or an array",
+            ),
             (
                 json!([{"role": "user", "content": [{"type": "input_audio", "input_audio": {}}]}]),
                 "`input_audio`",

@@ -20,6 +20,8 @@ pub struct BridgeOptions {
     pub args: Vec<String>,
     /// Extra environment variables for the child.
     pub envs: Vec<(String, String)>,
+    /// The subcommand to run; `bridge` when `None` (`proxy` starts the proxy the same way).
+    pub subcommand: Option<String>,
 }
 
 /// A running `aimux bridge` child process.
@@ -58,6 +60,7 @@ impl Bridge {
             upstream: upstream_url.to_string(),
             args: extra_args.iter().map(|s| s.to_string()).collect(),
             envs: Vec::new(),
+            subcommand: None,
         })
     }
 
@@ -74,7 +77,9 @@ impl Bridge {
         let stderr = fs::File::create(dir.path().join("stderr.log")).expect("bridge stderr file");
 
         let mut cmd = Command::new(aimux_bin());
-        cmd.arg("bridge").arg("--port").arg("0");
+        cmd.arg(opts.subcommand.as_deref().unwrap_or("bridge"))
+            .arg("--port")
+            .arg("0");
         if !opts.upstream.is_empty() {
             cmd.arg("--upstream").arg(&opts.upstream);
         }

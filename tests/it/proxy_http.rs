@@ -1,0 +1,323 @@
+//! The real `aimux proxy` (and bridge → proxy) against scripted mock providers.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::common::{Bridge, BridgeOptions, MockUpstream, Reply, chat, wait_until};
+
+const KEY_A: &str = "sk-test-AAAA-secret-1111";
+const KEY_B: &str = "sk-test-BBBB-secret-2222";
+
+/// An AIMUX_HOME with a config and a known internal secret.
+struct Home {
+    dir: tempfile::TempDir,
+}
+
+impl Home {
+    fn new(config: &str) -> Home {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("config.toml"), config).unwrap();
+        Home { dir }
+    }
+
+    fn envs(&self) -> Vec<(String, String)> {
+        vec![
+            ("AIMUX_HOME".into(), self.dir.path().display().to_string()),
+            (
+                "AIMUX_INTERNAL_SECRET".into(),
+                "test-internal-secret".into(),
+            ),
+            ("KEY_A".into(), KEY_A.into()),
+            ("KEY_B".into(), KEY_B.into()),
+        ]
+    }
+
+    fn proxy(&self) -> Bridge {
+        Bridge::spawn_with(BridgeOptions {
+            upstream: String::new(),
+            args: vec![],
+            envs: self.envs(),
+            subcommand: Some("proxy".into()),
+        })
+    }
+
+    fn usage_json(&self) -> Value {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_aimux"))
+            .args(["usage", "--json", "--days", "1"])
+            .env("AIMUX_HOME", self.dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+}
+
+fn two_providers(a: &MockUpstream, b: &MockUpstream, extra: &str) -> String {
+    format!(
+        "[providers.a]\nbase_url = \"{}\"\nenv_key = \"KEY_A\"\nmodels = [\"m1\"]\n\
+         [providers.b]\nbase_url = \"{}\"\nenv_key = \"KEY_B\"\nmodels = [\"m2\"]\n\
+         [routes]\nsmart = [\"a/m1\", \"b/m2\"]\n{extra}",
+        a.base_url(),
+        b.base_url()
+    )
+}
+
+async fn chat_post(proxy: &Bridge, body: Value, secret: bool) -> reqwest::Response {
+    let mut req = reqwest::Client::new()
+        .post(format!("{}/v1/chat/completions", proxy.url))
+        .json(&body);
+    if secret {
+        req = req.header("x-aimux-internal", "test-internal-secret");
+    }
+    req.send().await.unwrap()
+}
+
+fn hello(model: &str, stream: bool) -> Value {
+    json!({"model": model, "stream": stream, "messages": [{"role": "user", "content": "hi"}]})
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fallback_chain_skips_a_failed_provider_before_the_first_byte() {
+    let a = MockUpstream::with_replies([Reply::error(503, "overloaded", "server_error", None)]);
+    let b = MockUpstream::with_replies([Reply::text("from b")]);
+    let home = Home::new(&two_providers(&a, &b, ""));
+    let proxy = home.proxy();
+    let resp = chat_post(&proxy, hello("smart", true), true).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["x-aimux-route"], "b/m2");
+    assert!(resp.headers().contains_key("x-aimux-overhead-ms"));
+    let text = resp.text().await.unwrap();
+    assert!(text.contains("\"om\"") && text.contains("[DONE]"), "{text}");
+    assert_eq!(
+        a.chat_request_count(),
+        1,
+        "a non-final candidate is not retried"
+    );
+    let sent_a = &a.chat_requests()[0];
+    let sent_b = &b.chat_requests()[0];
+    assert_eq!(sent_a.body["model"], "m1");
+    assert_eq!(sent_b.body["model"], "m2");
+    assert_eq!(
+        sent_a.header("authorization"),
+        Some(format!("Bearer {KEY_A}").as_str())
+    );
+    assert_eq!(
+        sent_b.header("authorization"),
+        Some(format!("Bearer {KEY_B}").as_str())
+    );
+    assert_eq!(
+        sent_b.body["messages"],
+        json!([{"role": "user", "content": "hi"}])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_fallback_after_bytes_were_sent() {
+    let a = MockUpstream::with_replies([Reply::reset_mid_stream([
+        chat::role(),
+        chat::text("partial"),
+    ])]);
+    let b = MockUpstream::with_replies([Reply::text("never")]);
+    let home = Home::new(&two_providers(&a, &b, ""));
+    let proxy = home.proxy();
+    let resp = chat_post(&proxy, hello("smart", true), true).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["x-aimux-route"], "a/m1");
+    let body = resp.text().await;
+    // The stream breaks (or ends short); what matters is that b was never asked.
+    if let Ok(text) = body {
+        assert!(
+            text.contains("partial") && !text.contains("never"),
+            "{text}"
+        );
+    }
+    assert_eq!(b.chat_request_count(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retry_after_is_honoured_on_the_last_candidate() {
+    let a = MockUpstream::with_replies([
+        Reply::error(429, "slow down", "rate_limit_error", None).with_header("retry-after", "1"),
+        Reply::completion("after wait"),
+    ]);
+    let home = Home::new(&format!(
+        "[providers.a]\nbase_url = \"{}\"\nenv_key = \"KEY_A\"\nmodels = [\"m1\"]\n",
+        a.base_url()
+    ));
+    let proxy = home.proxy();
+    let start = Instant::now();
+    let resp = chat_post(&proxy, hello("m1", false), true).await;
+    assert_eq!(resp.status(), 200);
+    assert!(
+        start.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        start.elapsed()
+    );
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["choices"][0]["message"]["content"], "after wait");
+    assert_eq!(a.chat_request_count(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn client_errors_pass_through_and_secrets_never_leak() {
+    let echo = format!("Incorrect API key provided: {KEY_A}");
+    let a = MockUpstream::with_replies([Reply::error(
+        401,
+        &echo,
+        "invalid_request_error",
+        Some("invalid_api_key"),
+    )]);
+    let b = MockUpstream::start();
+    let home = Home::new(&two_providers(&a, &b, ""));
+    let proxy = home.proxy();
+    let resp = chat_post(&proxy, hello("a/m1", false), true).await;
+    assert_eq!(
+        resp.status(),
+        401,
+        "a provider's 4xx reaches the client as is"
+    );
+    let text = resp.text().await.unwrap();
+    assert!(
+        !text.contains(KEY_A),
+        "the key leaked into the response: {text}"
+    );
+    assert!(text.contains("[redacted]"), "{text}");
+    wait_until(Duration::from_secs(10), "usage row", || {
+        (home.usage_json()["totals"]["requests"].as_u64() >= Some(1)).then_some(())
+    });
+    let usage = home.usage_json().to_string();
+    for key in [KEY_A, KEY_B] {
+        assert!(!proxy.stderr().contains(key), "key in the proxy's log");
+        assert!(!usage.contains(key), "key in aimux usage");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn only_the_bridge_or_token_holders_may_spend_keys() {
+    let a = MockUpstream::with_replies([Reply::text("ok")]);
+    let b = MockUpstream::start();
+    let home = Home::new(&two_providers(&a, &b, ""));
+    let proxy = home.proxy();
+    let stranger = chat_post(&proxy, hello("a/m1", false), false).await;
+    assert_eq!(stranger.status(), 401);
+    let wrong = reqwest::Client::new()
+        .post(format!("{}/v1/chat/completions", proxy.url))
+        .header("x-aimux-internal", "guess")
+        .json(&hello("a/m1", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    assert_eq!(a.chat_request_count(), 0);
+    let models = reqwest::Client::new()
+        .get(format!("{}/v1/models", proxy.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(models.status(), 401);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn models_are_aggregated_with_metadata() {
+    let a = MockUpstream::start();
+    a.set_models(json!({"object": "list", "data": [{"id": "live-1", "object": "model"}]}));
+    let b = MockUpstream::start();
+    let home = Home::new(&two_providers(
+        &a,
+        &b,
+        "[agents.coder]\nmodel = \"smart\"\nsystem = \"Be brief.\"\n\
+         [providers.ds]\npreset = \"deepseek\"\nenv_key = \"KEY_A\"\nbase_url = \"http://127.0.0.1:1/v1\"\n",
+    ));
+    let proxy = home.proxy();
+    let list: Value = reqwest::Client::new()
+        .get(format!("{}/v1/models", proxy.url))
+        .header("x-aimux-internal", "test-internal-secret")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    for want in [
+        "a/m1",
+        "a/live-1",
+        "b/m2",
+        "ds/deepseek-chat",
+        "smart",
+        "aimux:coder",
+    ] {
+        assert!(ids.contains(&want), "{want} missing from {ids:?}");
+    }
+    let ds = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == "ds/deepseek-reasoner")
+        .unwrap();
+    assert_eq!(ds["context_window"], 128000);
+    assert_eq!(ds["reasoning"], true);
+    assert!(ds["pricing"]["input"].as_f64().is_some());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn agents_add_their_system_prompt() {
+    let a = MockUpstream::with_replies([Reply::text("hi")]);
+    let b = MockUpstream::start();
+    let home = Home::new(&two_providers(
+        &a,
+        &b,
+        "[agents.coder]\nmodel = \"a/m1\"\nsystem = \"You write Rust.\"\ntemperature = 0.1\n",
+    ));
+    let proxy = home.proxy();
+    let body = json!({"model": "aimux:coder", "messages": [
+        {"role": "system", "content": "Client rules."}, {"role": "user", "content": "go"}]});
+    let resp = chat_post(&proxy, body, true).await;
+    assert_eq!(resp.status(), 200);
+    let sent = &a.chat_requests()[0].body;
+    assert_eq!(
+        sent["messages"][0],
+        json!({"role": "system", "content": "You write Rust.\n\nClient rules."})
+    );
+    assert_eq!(sent["temperature"], 0.1);
+    assert_eq!(sent["model"], "m1");
+}
+
+/// The whole link: Responses in at the bridge, Chat out of the proxy, with the internal secret.
+#[tokio::test(flavor = "multi_thread")]
+async fn bridge_to_proxy_to_provider() {
+    let a = MockUpstream::with_replies([Reply::text("through the link")]);
+    let b = MockUpstream::start();
+    let home = Home::new(&two_providers(&a, &b, ""));
+    let proxy = home.proxy();
+    let bridge = Bridge::spawn_with(BridgeOptions {
+        upstream: format!("{}/v1", proxy.url),
+        args: vec![],
+        envs: home.envs(),
+        subcommand: None,
+    });
+    let resp = reqwest::Client::new()
+        .post(format!("{}/v1/responses", bridge.url))
+        .json(&json!({"model": "a/m1", "stream": false, "input": "hello"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["output"][0]["content"][0]["text"], "through the link");
+    assert_eq!(a.chat_requests()[0].body["model"], "m1");
+    wait_until(Duration::from_secs(10), "usage row", || {
+        let u = home.usage_json();
+        (u["totals"]["requests"].as_u64() >= Some(1)).then_some(u)
+    });
+}
