@@ -321,3 +321,118 @@ async fn bridge_to_proxy_to_provider() {
         (u["totals"]["requests"].as_u64() >= Some(1)).then_some(u)
     });
 }
+
+/// The official `openai` SDK's `chat.completions` through bridge → proxy → provider.
+#[test]
+fn openai_sdk_chat_completions_through_the_link() {
+    use crate::common::{TEST_MODEL, repo_root, run_with_timeout, venv_python};
+    const TEXT: &str = "Hello from aimux via the OpenAI SDK";
+    let tool_reply = json!({
+        "id": "chatcmpl-t", "object": "chat.completion", "created": 1, "model": TEST_MODEL,
+        "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant", "content": null,
+            "tool_calls": [{"id": "call_weather_1", "type": "function",
+                "function": {"name": "get_weather", "arguments": "{\"city\": \"Paris\", \"unit\": \"celsius\"}"}}]}}],
+        "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}
+    });
+    let provider = MockUpstream::with_replies([
+        Reply::json(200, {
+            let mut c = chat::completion(TEXT);
+            c["usage"] = json!({"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18});
+            c
+        }),
+        Reply::text_parts(TEXT, 4),
+        Reply::json(200, tool_reply),
+    ]);
+    let home = Home::new(&format!(
+        "[providers.p]\nbase_url = \"{}\"\nmodels = [\"{TEST_MODEL}\"]\n",
+        provider.base_url()
+    ));
+    let proxy = home.proxy();
+    let mut envs = home.envs();
+    envs.push(("AIMUX_TOKEN".into(), "sdk-token".into()));
+    let bridge = Bridge::spawn_with(BridgeOptions {
+        upstream: format!("{}/v1", proxy.url),
+        args: vec![],
+        envs,
+        subcommand: None,
+    });
+    for scenario in ["chat_create", "chat_stream", "chat_tools"] {
+        let mut cmd = std::process::Command::new(venv_python());
+        cmd.arg(repo_root().join("tests/python/sdk_client.py"))
+            .args([
+                "--base-url",
+                &bridge.base_url(),
+                "--api-key",
+                "sdk-token",
+                scenario,
+            ])
+            .env_remove("OPENAI_API_KEY")
+            .env_remove("OPENAI_BASE_URL");
+        let out = run_with_timeout(cmd, Duration::from_secs(60), bridge.dir());
+        assert!(
+            out.success(),
+            "{scenario}\n{}\n--- proxy ---\n{}",
+            out.dump(),
+            proxy.stderr()
+        );
+    }
+    let reqs = provider.chat_requests();
+    assert_eq!(reqs.len(), 3);
+    assert_eq!(reqs[1].body["stream"], true);
+    assert_eq!(reqs[2].body["tools"][0]["function"]["name"], "get_weather");
+    for r in &reqs {
+        assert_eq!(
+            r.header("authorization"),
+            None,
+            "the client's token is never forwarded"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn streams_pass_through_byte_for_byte_as_they_arrive() {
+    use crate::common::{SseItem, SseReply};
+    let gap = Duration::from_millis(300);
+    let chunks = [
+        chat::role(),
+        chat::text("one"),
+        chat::text("two"),
+        chat::finish("stop"),
+    ];
+    let expected: String = chunks
+        .iter()
+        .map(|c| format!("data: {c}\n\n"))
+        .chain(["data: [DONE]\n\n".to_owned()])
+        .collect();
+    let mut reply = SseReply::new(chunks.clone());
+    reply.items[2] = SseItem::json(&chunks[2]).after(gap);
+    let a = MockUpstream::with_replies([Reply::Sse(reply)]);
+    let b = MockUpstream::start();
+    let home = Home::new(&two_providers(&a, &b, ""));
+    let proxy = home.proxy();
+    let mut resp = chat_post(&proxy, hello("a/m1", true), true).await;
+    let start = Instant::now();
+    let mut got = Vec::new();
+    let mut first_text_at = None;
+    let mut second_text_at = None;
+    while let Some(bytes) = resp.chunk().await.unwrap() {
+        got.extend_from_slice(&bytes);
+        let text = String::from_utf8_lossy(&got);
+        if first_text_at.is_none() && text.contains("\"one\"") {
+            first_text_at = Some(start.elapsed());
+        }
+        if second_text_at.is_none() && text.contains("\"two\"") {
+            second_text_at = Some(start.elapsed());
+        }
+    }
+    assert_eq!(
+        String::from_utf8(got).unwrap(),
+        expected,
+        "bytes changed on the way"
+    );
+    let (first, second) = (first_text_at.unwrap(), second_text_at.unwrap());
+    assert!(
+        second - first >= gap - Duration::from_millis(50),
+        "chunks were buffered: {first:?} {second:?}"
+    );
+}

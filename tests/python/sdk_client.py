@@ -15,6 +15,9 @@ Scenarios:
   tool_call      a function tool: function_call output item (non-streamed, then via the helper)
   bad_request    an upstream HTTP 400 raises openai.BadRequestError
   wrong_token    a wrong API key is rejected (AuthenticationError / PermissionDeniedError)
+  chat_create    chat.completions.create through bridge -> proxy: content and usage
+  chat_stream    chat.completions.create(stream=True): content deltas and the usage chunk
+  chat_tools     chat.completions.create with tools: a tool call comes back
 """
 
 import argparse
@@ -147,6 +150,46 @@ def scenario_wrong_token(client):
     raise AssertionError("expected an authentication error for a wrong API key")
 
 
+def scenario_chat_create(client):
+    r = client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": PROMPT}])
+    check(r.choices[0].message.content == TEXT, "chat content", r.choices[0].message.content)
+    check(r.usage is not None and r.usage.total_tokens == 18, "chat usage", r.usage)
+    return {"content": r.choices[0].message.content}
+
+
+def scenario_chat_stream(client):
+    stream = client.chat.completions.create(
+        model=MODEL,
+        messages=[{"role": "user", "content": PROMPT}],
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    parts, usage = [], None
+    for chunk in stream:
+        if chunk.usage is not None:
+            usage = chunk.usage
+        for choice in chunk.choices:
+            if choice.delta.content:
+                parts.append(choice.delta.content)
+    check("".join(parts) == TEXT, "streamed chat content", parts)
+    check(len(parts) > 1, "content arrives in several deltas", parts)
+    check(usage is not None and usage.total_tokens == 18, "usage chunk", usage)
+    return {"deltas": len(parts)}
+
+
+def scenario_chat_tools(client):
+    r = client.chat.completions.create(
+        model=MODEL,
+        messages=[{"role": "user", "content": "Weather in Paris?"}],
+        tools=[{"type": "function", "function": {k: v for k, v in WEATHER_TOOL.items() if k != "type"}}],
+    )
+    calls = r.choices[0].message.tool_calls
+    check(calls and calls[0].function.name == "get_weather", "tool call name", calls)
+    check(calls[0].id == TOOL_CALL_ID, "tool call id", calls[0].id)
+    check(json.loads(calls[0].function.arguments) == TOOL_ARGS, "tool call arguments", calls[0].function.arguments)
+    return {"tool_calls": len(calls)}
+
+
 SCENARIOS = {
     "create": scenario_create,
     "stream_create": scenario_stream_create,
@@ -154,6 +197,9 @@ SCENARIOS = {
     "tool_call": scenario_tool_call,
     "bad_request": scenario_bad_request,
     "wrong_token": scenario_wrong_token,
+    "chat_create": scenario_chat_create,
+    "chat_stream": scenario_chat_stream,
+    "chat_tools": scenario_chat_tools,
 }
 
 
