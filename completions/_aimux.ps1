@@ -28,6 +28,9 @@ Register-ArgumentCompleter -Native -CommandName 'aimux' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('bridge', 'bridge', [CompletionResultType]::ParameterValue, 'Serve the Responses API (what Codex speaks) in front of a Chat Completions upstream')
+            [CompletionResult]::new('proxy', 'proxy', [CompletionResultType]::ParameterValue, 'Serve the credential-holding router: Chat Completions routed by model to providers')
+            [CompletionResult]::new('models', 'models', [CompletionResultType]::ParameterValue, 'List the models the proxy can route to, and which provider serves each')
+            [CompletionResult]::new('usage', 'usage', [CompletionResultType]::ParameterValue, 'Usage per day and per model from the usage store')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -46,6 +49,39 @@ Register-ArgumentCompleter -Native -CommandName 'aimux' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'aimux;proxy' {
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Address to bind [env: AIMUX_PROXY_HOST] [default: 127.0.0.1]. A non-loopback address needs a token')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Port to bind; 0 picks a free one [env: AIMUX_PROXY_PORT] [default: 8404]')
+            [CompletionResult]::new('--server-info', '--server-info', [CompletionResultType]::ParameterName, 'Write `{"pid","port","url"}` as one JSON line to FILE once accepting connections')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v debug, -vv trace). `AIMUX_LOG` takes a full filter')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v debug, -vv trace). `AIMUX_LOG` takes a full filter')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'aimux;models' {
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON (the proxy''s `/v1/models` list) instead of a table')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v debug, -vv trace). `AIMUX_LOG` takes a full filter')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v debug, -vv trace). `AIMUX_LOG` takes a full filter')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'aimux;usage' {
+            [CompletionResult]::new('--days', '--days', [CompletionResultType]::ParameterName, 'How many days back, today included')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of tables')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v debug, -vv trace). `AIMUX_LOG` takes a full filter')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v debug, -vv trace). `AIMUX_LOG` takes a full filter')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'aimux;completions' {
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v debug, -vv trace). `AIMUX_LOG` takes a full filter')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v debug, -vv trace). `AIMUX_LOG` takes a full filter')
@@ -57,11 +93,23 @@ Register-ArgumentCompleter -Native -CommandName 'aimux' -ScriptBlock {
         }
         'aimux;help' {
             [CompletionResult]::new('bridge', 'bridge', [CompletionResultType]::ParameterValue, 'Serve the Responses API (what Codex speaks) in front of a Chat Completions upstream')
+            [CompletionResult]::new('proxy', 'proxy', [CompletionResultType]::ParameterValue, 'Serve the credential-holding router: Chat Completions routed by model to providers')
+            [CompletionResult]::new('models', 'models', [CompletionResultType]::ParameterValue, 'List the models the proxy can route to, and which provider serves each')
+            [CompletionResult]::new('usage', 'usage', [CompletionResultType]::ParameterValue, 'Usage per day and per model from the usage store')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'aimux;help;bridge' {
+            break
+        }
+        'aimux;help;proxy' {
+            break
+        }
+        'aimux;help;models' {
+            break
+        }
+        'aimux;help;usage' {
             break
         }
         'aimux;help;completions' {

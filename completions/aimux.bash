@@ -25,6 +25,15 @@ _aimux() {
             aimux,help)
                 cmd="aimux__subcmd__help"
                 ;;
+            aimux,models)
+                cmd="aimux__subcmd__models"
+                ;;
+            aimux,proxy)
+                cmd="aimux__subcmd__proxy"
+                ;;
+            aimux,usage)
+                cmd="aimux__subcmd__usage"
+                ;;
             aimux__subcmd__help,bridge)
                 cmd="aimux__subcmd__help__subcmd__bridge"
                 ;;
@@ -34,6 +43,15 @@ _aimux() {
             aimux__subcmd__help,help)
                 cmd="aimux__subcmd__help__subcmd__help"
                 ;;
+            aimux__subcmd__help,models)
+                cmd="aimux__subcmd__help__subcmd__models"
+                ;;
+            aimux__subcmd__help,proxy)
+                cmd="aimux__subcmd__help__subcmd__proxy"
+                ;;
+            aimux__subcmd__help,usage)
+                cmd="aimux__subcmd__help__subcmd__usage"
+                ;;
             *)
                 ;;
         esac
@@ -41,7 +59,7 @@ _aimux() {
 
     case "${cmd}" in
         aimux)
-            opts="-v -h -V --verbose --help --version bridge completions help"
+            opts="-v -h -V --verbose --help --version bridge proxy models usage completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -103,7 +121,7 @@ _aimux() {
             return 0
             ;;
         aimux__subcmd__help)
-            opts="bridge completions help"
+            opts="bridge proxy models usage completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -151,6 +169,106 @@ _aimux() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aimux__subcmd__help__subcmd__models)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aimux__subcmd__help__subcmd__proxy)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aimux__subcmd__help__subcmd__usage)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aimux__subcmd__models)
+            opts="-v -h -V --json --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aimux__subcmd__proxy)
+            opts="-v -h -V --host --port --server-info --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server-info)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aimux__subcmd__usage)
+            opts="-v -h -V --days --json --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --days)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

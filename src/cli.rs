@@ -45,7 +45,7 @@ pub enum Command {
     /// Usage per day and per model from the usage store.
     Usage {
         /// How many days back, today included.
-        #[arg(long, value_name = "N", default_value_t = 7)]
+        #[arg(long, value_name = "N", default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..))]
         days: u32,
         /// Print JSON instead of tables.
         #[arg(long)]

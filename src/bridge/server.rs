@@ -426,6 +426,16 @@ impl UpstreamReader {
     }
 }
 
+/// The answer is complete but the body is not closed yet (the chunked terminator after
+/// `[DONE]`): read the rest off the request path, so the connection goes back to the pool,
+/// and give up on an upstream that keeps it open.
+fn drain_in_background(mut resp: reqwest::Response) {
+    tokio::spawn(async move {
+        let drain = async { while let Ok(Some(_)) = resp.chunk().await {} };
+        let _ = tokio::time::timeout(Duration::from_secs(5), drain).await;
+    });
+}
+
 /// Feeds one SSE `data` payload to the translator.
 fn feed(translator: &mut StreamTranslator, data: &[u8], saw_done: &mut bool, out: &mut Vec<u8>) {
     if *saw_done {
@@ -475,6 +485,7 @@ async fn complete_json(
                 Ok(Some(bytes)) => {
                     if reader.push(&bytes, &mut translator, &mut sink) {
                         reader.end(&mut translator, &mut sink);
+                        drain_in_background(resp);
                         break;
                     }
                 }
@@ -557,6 +568,7 @@ fn sse_response(
                                 }
                                 if complete {
                                     reader.end(&mut translator, &mut out);
+                                    drain_in_background(resp);
                                     break;
                                 }
                             }

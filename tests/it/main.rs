@@ -3,6 +3,7 @@
 mod common;
 
 mod bridge_http;
+mod codex_backend;
 mod codex_e2e;
 mod openai_sdk;
 mod proxy_http;

@@ -66,10 +66,12 @@ pub(crate) fn check_configs(
                 .map(str::to_owned);
         }
         let (key, url) = if provider == "openai" {
-            (
-                "openai_base_url".to_owned(),
-                table.get("openai_base_url").and_then(|v| v.as_str()),
-            )
+            // Only the base config is loaded by the child (no `-p`), so only its
+            // `openai_base_url` reaches the built-in provider.
+            let url = (name == "config.toml")
+                .then(|| table.get("openai_base_url").and_then(|v| v.as_str()))
+                .flatten();
+            ("openai_base_url".to_owned(), url)
         } else {
             (
                 format!("model_providers.{provider}.base_url"),
@@ -93,6 +95,31 @@ pub(crate) fn check_configs(
         }
     }
     Ok(base)
+}
+
+/// The MCP servers the child would start from `$CODEX_HOME/config.toml` (names usable in a
+/// `-c mcp_servers.<name>.enabled=false` override; others are skipped).
+pub(crate) fn mcp_server_names(codex_home: &Path) -> Vec<String> {
+    let Ok(text) = std::fs::read_to_string(codex_home.join("config.toml")) else {
+        return Vec::new();
+    };
+    let Ok(table) = text.parse::<toml::Table>() else {
+        return Vec::new();
+    };
+    let Some(servers) = table.get("mcp_servers").and_then(|v| v.as_table()) else {
+        return Vec::new();
+    };
+    servers
+        .iter()
+        .filter(|(name, cfg)| {
+            cfg.get("enabled").and_then(|v| v.as_bool()) != Some(false)
+                && !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        })
+        .map(|(name, _)| name.clone())
+        .collect()
 }
 
 /// True when `url` is on a loopback (or unspecified) host and its port is an aimux default port
@@ -185,10 +212,12 @@ mod tests {
         }
     }
 
+    /// (file, content, provider, Ok(base model_provider) or Err(substring))
+    type ConfigCase<'a> = (&'a str, &'a str, &'a str, Result<Option<&'a str>, &'a str>);
+
     #[test]
     fn checks_config_files() {
-        // (file, content, provider, Ok(base model_provider) or Err(substring))
-        let cases: &[(&str, &str, &str, Result<Option<&str>, &str>)] = &[
+        let cases: &[ConfigCase<'_>] = &[
             ("config.toml", "", "openai", Ok(None)),
             (
                 "config.toml",
@@ -221,6 +250,12 @@ mod tests {
                 Ok(None),
             ),
             ("config.toml", "this is = = not toml", "gw", Ok(None)),
+            (
+                "aimux.config.toml",
+                "openai_base_url = \"http://127.0.0.1:8403/v1\"\n",
+                "openai",
+                Ok(None),
+            ),
         ];
         let extra = vec!["http://127.0.0.1:9555".to_owned()];
         for (file, content, provider, want) in cases {
@@ -236,6 +271,23 @@ mod tests {
                 (got, want) => panic!("{content}: got {got:?}, want {want:?}"),
             }
         }
+    }
+
+    #[test]
+    fn lists_enabled_mcp_servers() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        assert!(mcp_server_names(dir.path()).is_empty());
+        std::fs::write(
+            dir.path().join("config.toml"),
+            "[mcp_servers.github]\ncommand = \"gh-mcp\"\n\
+             [mcp_servers.off]\ncommand = \"x\"\nenabled = false\n\
+             [mcp_servers.\"dotted.name\"]\ncommand = \"y\"\n\
+             [mcp_servers.web_1]\nurl = \"https://mcp.example.com\"\n",
+        )
+        .expect("write");
+        let mut names = mcp_server_names(dir.path());
+        names.sort();
+        assert_eq!(names, vec!["github".to_owned(), "web_1".to_owned()]);
     }
 
     #[test]

@@ -119,6 +119,8 @@ struct Inner {
     /// The base `config.toml` selects another provider, so its `model` belongs to that provider:
     /// for the default model (`codex`), skip the user config so Codex picks its own default.
     ignore_user_config_for_default: bool,
+    /// The child's `CODEX_HOME` (for the MCP servers to disable), when known.
+    codex_home: Option<PathBuf>,
     /// Monotonic counter for session recency.
     clock: AtomicUsize,
 }
@@ -146,8 +148,9 @@ impl CodexExec {
         if settings.timeout.is_zero() {
             return Err("codex backend: timeout must be greater than zero".into());
         }
-        let base = match guard::codex_home(settings.codex_home.as_deref(), &settings.env) {
-            Some(home) => guard::check_configs(&settings.provider, &home, &settings.aimux_urls)?,
+        let codex_home = guard::codex_home(settings.codex_home.as_deref(), &settings.env);
+        let base = match &codex_home {
+            Some(home) => guard::check_configs(&settings.provider, home, &settings.aimux_urls)?,
             None => guard::BaseConfig::default(),
         };
         let ignore_user_config_for_default = settings.provider == "openai"
@@ -162,6 +165,7 @@ impl CodexExec {
                 waiting: AtomicUsize::new(0),
                 sessions: Mutex::new(HashMap::new()),
                 ignore_user_config_for_default,
+                codex_home,
                 clock: AtomicUsize::new(0),
             }),
         })
@@ -233,14 +237,20 @@ impl CodexExec {
             }
         }
 
-        let default_model = model.is_none();
+        let ignore_user_config = model.is_none() && inner.ignore_user_config_for_default;
+        // MCP tools are not covered by the read-only sandbox: the user's servers stay off.
+        let disable_mcp = match (&inner.codex_home, ignore_user_config) {
+            (Some(home), false) => guard::mcp_server_names(home),
+            _ => Vec::new(),
+        };
         let args = exec_args(&ExecPlan {
             provider: &inner.settings.provider,
             model,
             effort,
             workdir: workdir.path(),
             ephemeral: session_name.is_none(),
-            ignore_user_config: default_model && inner.ignore_user_config_for_default,
+            ignore_user_config,
+            disable_mcp: &disable_mcp,
             resume: resume.as_deref(),
             images: &image_paths,
         });
@@ -420,12 +430,14 @@ async fn drive(
     let mut completed = false;
     let mut failed: Option<String> = None;
     let mut last_error: Option<String> = None;
+    // After the turn completed, Codex gets a short grace to finish writing and exit.
+    let mut deadline = run.deadline;
 
     let end = loop {
         tokio::select! {
             biased;
             _ = tx.closed() => break End::Gone,
-            _ = tokio::time::sleep_until(run.deadline) => break End::Timeout,
+            _ = tokio::time::sleep_until(deadline) => break End::Timeout,
             line = lines.next_line() => {
                 let line = match line {
                     Ok(Some(l)) => l,
@@ -448,6 +460,7 @@ async fn drive(
                     }
                     ExecEvent::TurnCompleted(usage) => {
                         completed = true;
+                        deadline = deadline.min(Instant::now() + EXIT_GRACE);
                         Some(BackendEvent::Usage(usage))
                     }
                     ExecEvent::TurnFailed(msg) => {
@@ -470,17 +483,11 @@ async fn drive(
         }
     };
 
-    // After the turn completed, give Codex a short grace to finish writing and exit.
-    let exit_deadline = if completed {
-        run.deadline.min(Instant::now() + EXIT_GRACE)
-    } else {
-        run.deadline
-    };
     let end = match end {
         End::Eof => tokio::select! {
             biased;
             _ = tx.closed() => Err(End::Gone),
-            _ = tokio::time::sleep_until(exit_deadline) => Err(End::Timeout),
+            _ = tokio::time::sleep_until(deadline) => Err(End::Timeout),
             status = child.wait() => Ok(status),
         },
         other => Err(other),
@@ -581,6 +588,8 @@ struct ExecPlan<'a> {
     workdir: &'a Path,
     ephemeral: bool,
     ignore_user_config: bool,
+    /// MCP servers to turn off with `-c mcp_servers.<name>.enabled=false`.
+    disable_mcp: &'a [String],
     resume: Option<&'a str>,
     images: &'a [PathBuf],
 }
@@ -605,6 +614,10 @@ fn exec_args(p: &ExecPlan<'_>) -> Vec<OsString> {
     }
     if p.ignore_user_config {
         push("--ignore-user-config");
+    }
+    for name in p.disable_mcp {
+        push("-c");
+        push(&format!("mcp_servers.{name}.enabled=false"));
     }
     if let Some(m) = p.model {
         push(&format!("--model={m}"));
@@ -743,9 +756,11 @@ mod tests {
             workdir: Path::new("/w"),
             ephemeral: true,
             ignore_user_config: false,
+            disable_mcp: &[],
             resume: None,
             images: &[],
         };
+        let mcp = vec!["github".to_owned()];
         let common = "exec --json --color never --skip-git-repo-check --sandbox read-only -c model_provider=\"openai\" -c approval_policy=\"never\"";
         let cases: Vec<(ExecPlan<'_>, String)> = vec![
             (
@@ -767,11 +782,14 @@ mod tests {
             (
                 ExecPlan {
                     ephemeral: false,
+                    disable_mcp: &mcp,
                     resume: Some("01a2-thread"),
                     images: &images[..1],
                     ..base
                 },
-                format!("{common} -C /w resume --image=/i/a.png -- 01a2-thread -"),
+                format!(
+                    "{common} -c mcp_servers.github.enabled=false -C /w resume --image=/i/a.png -- 01a2-thread -"
+                ),
             ),
         ];
         for (plan, want) in cases {
@@ -779,9 +797,12 @@ mod tests {
         }
     }
 
+    /// (input, Ok(accepted value) or Err(()) for a 400)
+    type FieldCase<'a> = (Option<&'a str>, Result<Option<&'a str>, ()>);
+
     #[test]
     fn validates_request_fields() {
-        let models: &[(Option<&str>, Result<Option<&str>, ()>)] = &[
+        let models: &[FieldCase<'_>] = &[
             (None, Ok(None)),
             (Some(""), Ok(None)),
             (Some("gpt-5.5"), Ok(Some("gpt-5.5"))),
@@ -792,7 +813,7 @@ mod tests {
             let got = validate_model(*m).map_err(|e| assert_eq!(e.status, 400));
             assert_eq!(got, *want, "{m:?}");
         }
-        let efforts: &[(Option<&str>, Result<Option<&str>, ()>)] = &[
+        let efforts: &[FieldCase<'_>] = &[
             (None, Ok(None)),
             (Some("high"), Ok(Some("high"))),
             (Some("x\"; rm"), Err(())),

@@ -17,7 +17,9 @@
 
 pub mod bridge;
 pub mod codex;
+pub mod codex_exec_home;
 pub mod mock;
+pub mod mock_responses;
 pub mod process;
 #[cfg(test)]
 mod selftest;
