@@ -159,6 +159,25 @@ async fn codex_backend_prompt_carries_system_and_user_text() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codex_backend_keeps_user_mcp_servers_off() {
+    let mock = MockResponses::with_replies([ResponsesReply::text("ok")]);
+    let home = ExecHome::new(&mock.base_url());
+    let marker = home.home().join("mcp-started");
+    home.append_config(&format!(
+        "[mcp_servers.marker]\ncommand = \"sh\"\nargs = [\"-c\", {}]\n",
+        serde_json::Value::from(format!("touch '{}'", marker.display()))
+    ));
+    let exec = backend(home.settings());
+    let events = run(&exec, request(vec![user("hi")])).await;
+    let why = explain(&events, &mock);
+    assert!(
+        matches!(events.last(), Some(BackendEvent::Done { .. })),
+        "{why}"
+    );
+    assert!(!marker.exists(), "the user's MCP server was started\n{why}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn codex_backend_passes_images() {
     let mock = MockResponses::with_replies([ResponsesReply::text("a red pixel")]);
     let home = ExecHome::new(&mock.base_url());

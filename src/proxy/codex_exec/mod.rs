@@ -2,14 +2,20 @@
 //! can use the user's Codex login without an API key.
 //!
 //! One request = one `codex exec` child:
-//! `codex exec --json --color never --skip-git-repo-check --sandbox read-only -C <empty temp dir>
-//! -c model_provider="<provider>" -c approval_policy="never" [--ephemeral] [--model=M]
-//! [-c model_reasoning_effort="E"] [--image=F ...] -- -` with the prompt on stdin
-//! ([`prompt`] builds it from the Chat messages). A session's later turns run
+//! `codex exec --json --color never --skip-git-repo-check --sandbox read-only
+//! -c model_provider="<provider>" -c approval_policy="never" [--ephemeral] [--ignore-user-config]
+//! [-c mcp_servers.<name>.enabled=false ...] [--model=M] [-c model_reasoning_effort="E"]
+//! -C <empty temp dir> [--image=F ...] -- -` with the prompt on stdin ([`prompt`] builds it from
+//! the Chat messages). A session's later turns run
 //! `codex exec <same flags> resume [--image=F ...] -- <thread id> -` with only the new messages.
 //!
 //! * The child is the leader of its own process group; the group is killed when the client goes
 //!   away (the receiver is dropped), when `timeout` passes, or when the task is dropped.
+//! * The user's MCP servers (from `$CODEX_HOME/config.toml`) are switched off: their tools are not
+//!   covered by the read-only sandbox. A session keeps its working directory between turns.
+//! * For the default model (`codex`) with provider `openai`, when the user's `config.toml` selects
+//!   another provider (e.g. aimux), `--ignore-user-config` lets Codex pick its own default model
+//!   instead of that provider's.
 //! * `concurrency` children run at once; up to `queue` more requests wait for a slot, beyond that
 //!   `start` answers 429.
 //! * Loop guard: `-c model_provider=...` is always passed, provider `aimux` is refused, and so is

@@ -85,6 +85,15 @@ impl ExecHome {
         home
     }
 
+    /// Append `text` to `config.toml` (e.g. more tables).
+    pub fn append_config(&self, text: &str) {
+        let path = self.codex_home().join("config.toml");
+        let mut config = fs::read_to_string(&path).expect("read config");
+        config.push('\n');
+        config.push_str(text);
+        fs::write(&path, config).expect("write config");
+    }
+
     /// `CODEX_HOME`.
     pub fn codex_home(&self) -> PathBuf {
         self.root.path().join("codex-home")
