@@ -52,6 +52,104 @@ pub enum Command {
         json: bool,
     },
 
+    /// Start the proxy and the bridge, supervised: restarted when they crash, stopped together.
+    ///
+    /// Runs in the foreground (Ctrl-C stops both children and exits 0) and shows one line per
+    /// request; `--detach` runs the supervisor in the background and returns once both are ready.
+    /// Logs go to `$AIMUX_HOME/logs/{proxy,bridge,supervisor}.log`. With `[proxy] command` in the
+    /// config, that command is supervised instead of `aimux proxy` and the bridge forwards to
+    /// `[proxy] url`. Exit codes: 0 stopped cleanly, 1 already running, a port is taken, a child
+    /// failed to start or kept crashing, 2 an internal error.
+    Start(StartArgs),
+
+    /// Stop the running `aimux start`: its children drain in-flight requests, then everything exits.
+    ///
+    /// Only ever signals processes whose pid AND executable (and start time) match the state file,
+    /// so a pid reused by another program is left alone. Exits 0 when nothing is running.
+    Stop {
+        /// Seconds to wait for a graceful stop before killing the processes.
+        #[arg(long, value_name = "SECS", default_value_t = 20)]
+        timeout: u64,
+    },
+
+    /// Is aimux running? Pids, uptime, URLs, health, providers, restarts, requests served.
+    ///
+    /// Exit code 0 when running, 1 when not.
+    Status {
+        /// Print JSON on stdout instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// Show the logs of the supervised children (`$AIMUX_HOME/logs/`).
+    Logs {
+        /// Keep printing new lines as they are written (Ctrl-C to quit).
+        #[arg(short, long)]
+        follow: bool,
+        /// How many of the last lines to show first.
+        #[arg(short = 'n', long, value_name = "N", default_value_t = 50)]
+        lines: usize,
+        /// Whose log: `bridge`, `proxy` or `supervisor`; all of them when omitted.
+        #[arg(value_enum)]
+        which: Option<LogName>,
+    },
+
+    /// Run `aimux start` at login as a user service (systemd on Linux, launchd on macOS).
+    Daemon {
+        #[command(subcommand)]
+        action: DaemonAction,
+    },
+
+    /// Write the Codex profile and model catalog, so `codex -p aimux` uses aimux.
+    ///
+    /// Writes `$CODEX_HOME/aimux.config.toml` (model, `model_provider = "aimux"`, the catalog, and
+    /// `[model_providers.aimux]` pointing at the bridge, with `env_key = "AIMUX_TOKEN"` when the
+    /// bridge has a token), `$CODEX_HOME/aimux-catalog.json`, and Codex's own base prompt in
+    /// `$CODEX_HOME/aimux-instructions.md` when `codex` is installed. Re-running merges: keys you
+    /// added stay, and a run with nothing to change says so. Warns about legacy
+    /// `[profiles.aimux]` / `profile =` entries in config.toml, which make Codex 0.169 fail.
+    Setup(SetupArgs),
+
+    /// Build the Codex model catalog from the models aimux can route to.
+    ///
+    /// Asks the running proxy (`/v1/models`), else the bridge, else reads the config and presets
+    /// (and says so). Each model gets its real context window, image input only with vision,
+    /// reasoning levels only when it reasons, and the `apply_patch` tool. Priority: routes, then
+    /// agents, then known models by provider (yours, then model makers' APIs, aggregators, local
+    /// gateways, local servers) in their curated order; extra ids from a provider's live list are
+    /// hidden from the picker when the provider also has curated ones. The bridge serves the
+    /// same catalog at `/v1/aimux/catalog` (for `model_catalog_url`).
+    GenCatalog(GenCatalogArgs),
+
+    /// Point Codex Desktop (the base `$CODEX_HOME/config.toml`) at aimux, or back.
+    ///
+    /// `on` sets model, model_provider, model_catalog_json (and model_instructions_file) and
+    /// `[model_providers.aimux]`, keeping every comment and unrelated table, and records what it
+    /// replaced in `$AIMUX_HOME/desktop-state.json`; `off` puts exactly that back. Each change
+    /// first saves a timestamped backup under `$AIMUX_HOME/backups/`. Restart Codex Desktop
+    /// afterwards.
+    Desktop {
+        #[command(subcommand)]
+        action: SwitchAction,
+    },
+
+    /// Turn web search on or off: `[websearch] enabled` in aimux's config and Codex's
+    /// `web_search` (`live` / `disabled`) in the aimux profile.
+    Websearch {
+        #[command(subcommand)]
+        action: SwitchAction,
+    },
+
+    /// Print shell exports that point OpenAI-compatible tools at the bridge.
+    ///
+    /// `OPENAI_BASE_URL` (the bridge's `/v1`) and `OPENAI_API_KEY` (the bridge token, or the
+    /// placeholder `aimux` when the bridge has none). Use: `eval "$(aimux env)"`.
+    Env {
+        /// Shell syntax [default: fish when $SHELL is fish, else bash/zsh].
+        #[arg(long, value_enum, value_name = "SHELL")]
+        shell: Option<EnvShell>,
+    },
+
     /// Print a shell completion script to stdout.
     ///
     /// Example: `aimux completions bash > ~/.local/share/bash-completion/completions/aimux`
@@ -101,4 +199,98 @@ pub struct ProxyArgs {
     /// Write `{"pid","port","url"}` as one JSON line to FILE once accepting connections.
     #[arg(long, value_name = "FILE")]
     pub server_info: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct StartArgs {
+    /// Port for the bridge (what Codex and other tools talk to); 0 picks a free one
+    /// [env: AIMUX_BRIDGE_PORT] [default: 8403].
+    #[arg(long, value_name = "N")]
+    pub bridge_port: Option<u16>,
+
+    /// Port for the proxy; 0 picks a free one [env: AIMUX_PROXY_PORT] [default: 8404].
+    #[arg(long, value_name = "N")]
+    pub proxy_port: Option<u16>,
+
+    /// Run the supervisor in the background; return once both children are ready.
+    #[arg(long)]
+    pub detach: bool,
+
+    /// Internal: this process is the background supervisor started by `--detach`.
+    #[arg(long, hide = true)]
+    pub detached_child: bool,
+}
+
+/// A log under `$AIMUX_HOME/logs/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogName {
+    /// The bridge's output (`bridge.log`).
+    Bridge,
+    /// The proxy's output (`proxy.log`).
+    Proxy,
+    /// What the supervisor did: starts, crashes, restarts, stops (`supervisor.log`).
+    Supervisor,
+}
+
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum DaemonAction {
+    /// Write the user service (no secrets in it), enable it at login and start it.
+    Install,
+    /// Stop and disable the user service and remove its file.
+    Uninstall,
+    /// What the service manager says about the aimux service.
+    Status,
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct SetupArgs {
+    /// The default model: a routable id (`provider/model`, a route or `aimux:AGENT`; a bare
+    /// model id works when one provider serves it). Without it, the profile's current model is
+    /// kept if still routable, else the catalog's first.
+    #[arg(long, value_name = "SLUG")]
+    pub model: Option<String>,
+
+    /// Where Codex reads the catalog: `file` (model_catalog_json) or `url` (the bridge's
+    /// `/v1/aimux/catalog`, via model_catalog_url) [default: what the profile uses, else file].
+    #[arg(long, value_enum, value_name = "FROM")]
+    pub catalog: Option<CatalogFrom>,
+}
+
+/// Where Codex reads the model catalog from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CatalogFrom {
+    /// `model_catalog_json = "$CODEX_HOME/aimux-catalog.json"`.
+    File,
+    /// `model_catalog_url` = the bridge's `/v1/aimux/catalog` (always current; needs the bridge
+    /// running when Codex starts).
+    Url,
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct GenCatalogArgs {
+    /// Where to write the catalog (`-` for stdout) [default: $CODEX_HOME/aimux-catalog.json].
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Write nothing; exit 1 when the file differs from what would be written.
+    #[arg(long)]
+    pub check: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+pub enum SwitchAction {
+    /// Switch it on.
+    On,
+    /// Switch it off.
+    Off,
+    /// Print `on` or `off` (details on stderr).
+    Status,
+}
+
+/// Shell syntax for `aimux env`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EnvShell {
+    Bash,
+    Zsh,
+    Fish,
 }

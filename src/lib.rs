@@ -2,7 +2,9 @@
 
 pub mod api_error;
 pub mod bridge;
+pub mod catalog;
 pub mod cli;
+pub mod codex_config;
 pub mod commands;
 pub mod error;
 pub mod fsutil;
@@ -13,6 +15,8 @@ pub mod server_info;
 pub mod settings;
 pub mod signals;
 pub mod sse;
+pub mod supervisor;
+pub mod upstream;
 
 use std::process::ExitCode;
 
@@ -78,6 +82,30 @@ pub fn run(cli: Cli, env: &Env) -> anyhow::Result<()> {
             runtime()?.block_on(commands::models::run(env, &file, &home, json))
         }
         Command::Usage { days, json } => commands::usage::run(&home, days, json),
+        Command::Start(args) => commands::start::run(args, env, &file, &home, cli.verbose),
+        Command::Stop { timeout } => commands::stop::run(&home, timeout),
+        Command::Status { json } => commands::status::run(&home, json),
+        Command::Logs {
+            follow,
+            lines,
+            which,
+        } => commands::logs::run(&home, which, lines, follow),
+        Command::Daemon { action } => match action {
+            cli::DaemonAction::Install => commands::daemon::install(env, &home),
+            cli::DaemonAction::Uninstall => commands::daemon::uninstall(env),
+            cli::DaemonAction::Status => commands::daemon::status(env, &home),
+        },
+        Command::Setup(args) => {
+            runtime()?.block_on(commands::setup::run(args, env, &file, &path, &home))
+        }
+        Command::GenCatalog(args) => {
+            runtime()?.block_on(commands::gen_catalog::run(args, env, &file, &path, &home))
+        }
+        Command::Desktop { action } => {
+            runtime()?.block_on(commands::desktop::run(action, env, &file, &path, &home))
+        }
+        Command::Websearch { action } => commands::websearch::run(action, env, &path, &home),
+        Command::Env { shell } => commands::env::run(shell, env, &file, &path),
     }
 }
 

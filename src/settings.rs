@@ -89,6 +89,27 @@ pub struct FileConfig {
     pub agents: BTreeMap<String, AgentFile>,
     #[serde(default)]
     pub codex: CodexFile,
+    #[serde(default)]
+    pub logs: LogsFile,
+    #[serde(default)]
+    pub websearch: WebSearchFile,
+}
+
+/// `[websearch]`: bridge-executed web search (`aimux websearch on|off` edits `enabled`).
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebSearchFile {
+    pub enabled: Option<bool>,
+}
+
+/// `[logs]`: the size-rotated child logs under `$AIMUX_HOME/logs/` written by `aimux start`.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogsFile {
+    /// Rotate a log when it would grow past this many MiB (default 10).
+    pub max_size_mb: Option<u64>,
+    /// How many rotated files to keep (`bridge.log.1` ...; default 3).
+    pub keep: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -4,7 +4,7 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -19,6 +19,7 @@ use super::translate::chat::Chunk;
 use super::translate::{StreamTranslator, UpstreamError, translate_request};
 use crate::api_error::ApiError;
 use crate::sse::SseDecoder;
+use crate::upstream::{constant_time_eq, not_found, transport_error, unix_secs};
 
 /// Largest request body accepted (long Codex sessions with images run to tens of megabytes).
 const MAX_BODY: usize = 256 * 1024 * 1024;
@@ -112,6 +113,7 @@ pub fn app(state: Arc<BridgeState>, loopback_only: bool) -> Router {
         .route("/chat/completions", post(chat_completions))
         .route("/v1/models", get(models))
         .route("/models", get(models))
+        .route("/v1/aimux/catalog", get(catalog))
         .route("/health", get(health))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -155,14 +157,6 @@ pub async fn serve(
 
 // ---- auth and request checks ----
 
-/// Compares in time that depends only on the lengths.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 fn check_auth(state: &BridgeState, headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(token) = &state.token else {
         return Ok(());
@@ -182,7 +176,7 @@ fn check_auth(state: &BridgeState, headers: &HeaderMap) -> Result<(), ApiError> 
             Some("missing_api_key"),
             "this aimux bridge requires a token: send `Authorization: Bearer <AIMUX_TOKEN>`",
         )),
-        Some(p) if constant_time_eq(p.as_bytes(), token.as_bytes()) => Ok(()),
+        Some(p) if constant_time_eq(p, token) => Ok(()),
         Some(_) => Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "invalid_request_error",
@@ -208,13 +202,6 @@ fn check_json(headers: &HeaderMap) -> Result<(), ApiError> {
             format!("request body must be JSON with `Content-Type: application/json` (got {ct:?})"),
         ))
     }
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }
 
 // ---- /v1/responses ----
@@ -251,7 +238,7 @@ async fn responses_inner(
         model.clone(),
         translated.tools,
         stream,
-        unix_now(),
+        unix_secs(),
         estimated_input,
     );
     let send = state
@@ -281,7 +268,7 @@ async fn responses_inner(
             return Err(ApiError::from(&error));
         }
         Some(Err(e)) => {
-            let error = transport_error(&state, &e);
+            let error = transport_error(&state.chat_url, &e);
             ctx.log(error.status, Some(&error.message));
             return Err(ApiError::from(&error));
         }
@@ -314,20 +301,6 @@ impl RequestLog {
                 tracing::warn!(model = %self.model, status, ms = format!("{ms:.1}"), error = e, "POST /v1/responses")
             }
         }
-    }
-}
-
-fn transport_error(state: &BridgeState, e: &reqwest::Error) -> UpstreamError {
-    if e.is_timeout() {
-        UpstreamError::timeout("request")
-    } else {
-        let mut cause = e.to_string();
-        let mut source = std::error::Error::source(e);
-        while let Some(s) = source {
-            cause = s.to_string();
-            source = s.source();
-        }
-        UpstreamError::unreachable(&state.chat_url, &cause)
     }
 }
 
@@ -474,7 +447,9 @@ async fn complete_json(
     ctx: RequestLog,
 ) -> Result<Response, ApiError> {
     let result = async {
-        let mut resp = send.await.map_err(|e| transport_error(state, &e))?;
+        let mut resp = send
+            .await
+            .map_err(|e| transport_error(&state.chat_url, &e))?;
         if !resp.status().is_success() {
             return Err(upstream_error(resp).await);
         }
@@ -494,7 +469,11 @@ async fn complete_json(
                     break;
                 }
                 Err(e) => {
-                    reader.error(transport_error(state, &e), &mut translator, &mut sink);
+                    reader.error(
+                        transport_error(&state.chat_url, &e),
+                        &mut translator,
+                        &mut sink,
+                    );
                     break;
                 }
             }
@@ -539,7 +518,7 @@ fn sse_response(
                     result = &mut send => break match result {
                         Ok(resp) if resp.status().is_success() => Ok(resp),
                         Ok(resp) => Err(upstream_error(resp).await),
-                        Err(e) => Err(transport_error(&state, &e)),
+                        Err(e) => Err(transport_error(&state.chat_url, &e)),
                     },
                     _ = ticker.tick() => {
                         translator.heartbeat(&mut out);
@@ -577,7 +556,7 @@ fn sse_response(
                                 break;
                             }
                             Err(e) => {
-                                reader.error(transport_error(&state, &e), &mut translator, &mut out);
+                                reader.error(transport_error(&state.chat_url, &e), &mut translator, &mut out);
                                 break;
                             }
                         },
@@ -664,7 +643,7 @@ async fn chat_completions(
         .await;
     match sent {
         Ok(resp) => passthrough(resp),
-        Err(e) => ApiError::from(&transport_error(&state, &e)).into_response(),
+        Err(e) => ApiError::from(&transport_error(&state.chat_url, &e)).into_response(),
     }
 }
 
@@ -682,6 +661,50 @@ async fn models(State(state): State<Arc<BridgeState>>, headers: HeaderMap) -> Re
     }
 }
 
+/// `GET /v1/aimux/catalog`: the Codex model catalog of the upstream's models, the same bytes
+/// `aimux gen-catalog` writes, for a profile's `model_catalog_url`.
+async fn catalog(State(state): State<Arc<BridgeState>>, headers: HeaderMap) -> Response {
+    if let Err(e) = check_auth(&state, &headers) {
+        return e.into_response();
+    }
+    let resp = match state.client.get(&state.models_url).send().await {
+        Ok(resp) if resp.status().is_success() => resp,
+        Ok(resp) => return passthrough(resp),
+        Err(e) => {
+            return ApiError::from(&UpstreamError::unreachable(
+                &state.models_url,
+                &e.to_string(),
+            ))
+            .into_response();
+        }
+    };
+    let list: serde_json::Value = match resp.json().await {
+        Ok(v) => v,
+        Err(e) => {
+            return ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "api_error",
+                Some("bad_upstream_response"),
+                format!("{} did not return a model list: {e}", state.models_url),
+            )
+            .into_response();
+        }
+    };
+    let body = crate::catalog::build(&list).render();
+    // FNV-1a: Codex keeps the ETag with its cached copy.
+    let etag = body.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    (
+        [
+            (header::CONTENT_TYPE, "application/json".to_owned()),
+            (header::ETAG, format!("\"{etag:016x}\"")),
+        ],
+        body,
+    )
+        .into_response()
+}
+
 async fn health(State(state): State<Arc<BridgeState>>) -> Response {
     axum::Json(json!({
         "status": "ok",
@@ -690,16 +713,6 @@ async fn health(State(state): State<Arc<BridgeState>>) -> Response {
         "upstream": state.upstream,
         "uptime_s": state.started.elapsed().as_secs(),
     }))
-    .into_response()
-}
-
-async fn not_found(method: Method, uri: axum::http::Uri) -> Response {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "invalid_request_error",
-        Some("not_found"),
-        format!("no route for {method} {}", uri.path()),
-    )
     .into_response()
 }
 
@@ -728,12 +741,5 @@ mod tests {
         }
         assert!(normalize_upstream("ftp://x").is_err());
         assert!(normalize_upstream("not a url").is_err());
-    }
-
-    #[test]
-    fn constant_time_compare() {
-        assert!(constant_time_eq(b"secret", b"secret"));
-        assert!(!constant_time_eq(b"secret", b"secreT"));
-        assert!(!constant_time_eq(b"secret", b"secret2"));
     }
 }

@@ -17,6 +17,20 @@ pub struct ProxyFile {
     /// Seconds to wait for a provider's first byte before failing over.
     pub first_byte_timeout_s: Option<u64>,
     pub connect_timeout_s: Option<u64>,
+    /// An external proxy for `aimux start` to supervise instead of `aimux proxy` (a ClawRouter or
+    /// LiteLLM process, ...): a shell command line (run with `sh -c`) or an argv array.
+    pub command: Option<ExternalCommand>,
+    /// The external proxy's Chat Completions base URL (`http://127.0.0.1:4000/v1`); required
+    /// with `command`, and where the bridge forwards to.
+    pub url: Option<String>,
+}
+
+/// `[proxy] command`: `"litellm --port 4000"` (through `sh -c`) or `["litellm", "--port", "4000"]`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum ExternalCommand {
+    Shell(String),
+    Argv(Vec<String>),
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

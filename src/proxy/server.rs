@@ -4,12 +4,12 @@
 use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use futures_util::StreamExt;
@@ -28,6 +28,7 @@ use crate::bridge::translate::UpstreamError;
 use crate::bridge::translate::chat::Chunk;
 use crate::secret;
 use crate::sse::SseDecoder;
+use crate::upstream::{constant_time_eq, not_found, transport_error, unix_millis, unix_secs};
 
 const MAX_BODY: usize = 256 * 1024 * 1024;
 const MODELS_TTL: Duration = Duration::from_secs(60);
@@ -139,33 +140,11 @@ pub fn app(state: Arc<ProxyState>, loopback_only: bool) -> Router {
         .with_state(state)
 }
 
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
-fn unix_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
-fn eq_ct(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
 /// Who is calling: the bridge (internal secret) or a client with the token. Anything else is
 /// refused, so another local process cannot spend the user's keys through this port.
 fn authorize(state: &ProxyState, headers: &HeaderMap) -> Result<String, ApiError> {
     if let Some(s) = headers.get(secret::HEADER).and_then(|v| v.to_str().ok())
-        && eq_ct(s, &state.opts.secret)
+        && constant_time_eq(s, &state.opts.secret)
     {
         return Ok("bridge".to_owned());
     }
@@ -174,7 +153,7 @@ fn authorize(state: &ProxyState, headers: &HeaderMap) -> Result<String, ApiError
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
     match (&state.opts.token, bearer) {
-        (Some(token), Some(b)) if eq_ct(b.trim(), token) => Ok(headers
+        (Some(token), Some(b)) if constant_time_eq(b.trim(), token) => Ok(headers
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .and_then(|ua| ua.split('/').next())
@@ -406,19 +385,6 @@ fn scrub(text: &str, provider: &Provider) -> String {
     }
 }
 
-fn transport(url: &str, e: &reqwest::Error) -> UpstreamError {
-    if e.is_timeout() {
-        return UpstreamError::timeout("request");
-    }
-    let mut cause = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        cause = s.to_string();
-        source = s.source();
-    }
-    UpstreamError::unreachable(url, &cause)
-}
-
 fn committed_headers(r: &mut Response, target: &Target, overhead: Duration) {
     let h = r.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&target.route()) {
@@ -488,14 +454,14 @@ async fn attempt_http(state: &ProxyState, target: &Target, raw: &RawMap, ctx: &C
         timeout.unwrap_or(Duration::from_secs(600))
     };
     let first = tokio::time::timeout(wait, async {
-        let mut resp = req.send().await.map_err(|e| transport(&url, &e))?;
+        let mut resp = req.send().await.map_err(|e| transport_error(&url, &e))?;
         if !resp.status().is_success() {
             return Ok((resp, None));
         }
         match resp.chunk().await {
             Ok(Some(first)) => Ok((resp, Some(first))),
             Ok(None) => Err(UpstreamError::invalid_stream("empty response body")),
-            Err(e) => Err(transport(&url, &e)),
+            Err(e) => Err(transport_error(&url, &e)),
         }
     })
     .await;
@@ -723,7 +689,7 @@ impl CtxSnapshot {
             .and_then(|t| t.provider.model_info(&t.model))
             .and_then(|m| m.cost(input, cached, output));
         sink(UsageRecord {
-            ts_ms: unix_ms() - self.started.elapsed().as_millis() as i64,
+            ts_ms: unix_millis() - self.started.elapsed().as_millis() as i64,
             client: self.client.clone(),
             requested_model: self.requested.clone(),
             provider: target.map(|t| t.provider.name.clone()).unwrap_or_default(),
@@ -821,7 +787,7 @@ async fn attempt_codex(
     let ttft = ctx.started.elapsed().as_millis() as u64;
     let id = format!("chatcmpl-{}", uuid::Uuid::new_v4().simple());
     let model = target.route();
-    let created = unix_now();
+    let created = unix_secs();
     if !ctx.stream {
         let mut events = vec![first];
         while let Some(e) = rx.recv().await {
@@ -1018,15 +984,5 @@ async fn health(State(state): State<Arc<ProxyState>>) -> Response {
         "uptime_s": state.started.elapsed().as_secs(),
         "providers": providers,
     }))
-    .into_response()
-}
-
-async fn not_found(method: Method, uri: axum::http::Uri) -> Response {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "invalid_request_error",
-        Some("not_found"),
-        format!("no route for {method} {}", uri.path()),
-    )
     .into_response()
 }

@@ -122,7 +122,12 @@ async fn codex_backend_streams_text_with_usage() {
     let req = only_request(&events, &mock);
     assert_eq!(req.body["model"], TEST_MODEL, "{why}");
     assert_eq!(exec.running(), 0, "slot released");
-    assert!(home.processes().is_empty(), "codex left running");
+    let left = home.processes();
+    assert!(
+        left.is_empty(),
+        "codex left running:\n{}",
+        ExecHome::describe(&left)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

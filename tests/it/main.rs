@@ -5,5 +5,8 @@ mod common;
 mod bridge_http;
 mod codex_backend;
 mod codex_e2e;
+mod codex_integration;
+#[cfg(target_os = "linux")]
+mod lifecycle;
 mod openai_sdk;
 mod proxy_http;

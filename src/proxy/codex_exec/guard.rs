@@ -20,6 +20,10 @@ const CONFIG_FILES: [&str; 2] = ["config.toml", "aimux.config.toml"];
 pub(crate) struct BaseConfig {
     /// Top-level `model_provider` of `config.toml`.
     pub model_provider: Option<String>,
+    /// Top-level `model` of `config.toml`.
+    pub model: Option<String>,
+    /// Top-level `cli_auth_credentials_store` of `config.toml` (where the login lives).
+    pub auth_store: Option<String>,
 }
 
 /// A provider id must be a plain config key.
@@ -60,10 +64,10 @@ pub(crate) fn check_configs(
             continue;
         };
         if name == "config.toml" {
-            base.model_provider = table
-                .get("model_provider")
-                .and_then(|v| v.as_str())
-                .map(str::to_owned);
+            let top = |key: &str| table.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+            base.model_provider = top("model_provider");
+            base.model = top("model");
+            base.auth_store = top("cli_auth_credentials_store");
         }
         let (key, url) = if provider == "openai" {
             // Only the base config is loaded by the child (no `-p`), so only its

@@ -3,7 +3,8 @@
 //!
 //! One request = one `codex exec` child:
 //! `codex exec --json --color never --skip-git-repo-check --sandbox read-only
-//! -c model_provider="<provider>" -c approval_policy="never" [--ephemeral] [--ignore-user-config]
+//! -c model_provider="<provider>" -c approval_policy="never" -c features.shell_snapshot=false
+//! [--ephemeral] [--ignore-user-config]
 //! [-c mcp_servers.<name>.enabled=false ...] [--model=M] [-c model_reasoning_effort="E"]
 //! -C <empty temp dir> [--image=F ...] -- -` with the prompt on stdin ([`prompt`] builds it from
 //! the Chat messages). A session's later turns run
@@ -14,8 +15,8 @@
 //! * The user's MCP servers (from `$CODEX_HOME/config.toml`) are switched off: their tools are not
 //!   covered by the read-only sandbox. A session keeps its working directory between turns.
 //! * For the default model (`codex`) with provider `openai`, when the user's `config.toml` selects
-//!   another provider (e.g. aimux), `--ignore-user-config` lets Codex pick its own default model
-//!   instead of that provider's.
+//!   another provider (e.g. aimux) and a `model` of that provider, `--ignore-user-config` lets
+//!   Codex pick its own default model (the user's `cli_auth_credentials_store` is kept).
 //! * `concurrency` children run at once; up to `queue` more requests wait for a slot, beyond that
 //!   `start` answers 429.
 //! * Loop guard: `-c model_provider=...` is always passed, provider `aimux` is refused, and so is
@@ -122,9 +123,11 @@ struct Inner {
     slots: Arc<Semaphore>,
     waiting: AtomicUsize,
     sessions: Mutex<HashMap<String, Session>>,
-    /// The base `config.toml` selects another provider, so its `model` belongs to that provider:
-    /// for the default model (`codex`), skip the user config so Codex picks its own default.
+    /// The base `config.toml` selects another provider and a `model` that belongs to it: for the
+    /// default model (`codex`), skip the user config so Codex picks its own default.
     ignore_user_config_for_default: bool,
+    /// The user's `cli_auth_credentials_store`, kept when the user config is skipped.
+    auth_store: Option<String>,
     /// The child's `CODEX_HOME` (for the MCP servers to disable), when known.
     codex_home: Option<PathBuf>,
     /// Monotonic counter for session recency.
@@ -160,6 +163,7 @@ impl CodexExec {
             None => guard::BaseConfig::default(),
         };
         let ignore_user_config_for_default = settings.provider == "openai"
+            && base.model.is_some()
             && base
                 .model_provider
                 .as_deref()
@@ -171,6 +175,7 @@ impl CodexExec {
                 waiting: AtomicUsize::new(0),
                 sessions: Mutex::new(HashMap::new()),
                 ignore_user_config_for_default,
+                auth_store: base.auth_store,
                 codex_home,
                 clock: AtomicUsize::new(0),
             }),
@@ -256,6 +261,7 @@ impl CodexExec {
             workdir: workdir.path(),
             ephemeral: session_name.is_none(),
             ignore_user_config,
+            auth_store: inner.auth_store.as_deref(),
             disable_mcp: &disable_mcp,
             resume: resume.as_deref(),
             images: &image_paths,
@@ -285,7 +291,7 @@ impl CodexExec {
         let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
         let run = Run {
             inner: inner.clone(),
-            _permit: permit,
+            permit,
             session: session_name.map(|name| (name, fingerprints)),
             resumed: resume,
             workdir,
@@ -380,7 +386,9 @@ impl Inner {
 /// Everything one running child needs besides the process itself.
 struct Run {
     inner: Arc<Inner>,
-    _permit: OwnedSemaphorePermit,
+    /// The run slot; released before the last event, so a client that saw `Done` or `Error`
+    /// finds it free.
+    permit: OwnedSemaphorePermit,
     /// The session name and the fingerprints of the request's messages.
     session: Option<(String, Vec<u64>)>,
     /// The thread being resumed.
@@ -428,7 +436,8 @@ async fn drive(
             .await;
         return;
     };
-    let mut lines = BufReader::new(stdout).lines();
+    let mut stdout = BufReader::new(stdout);
+    let mut buf: Vec<u8> = Vec::new();
 
     let mut thread_id = run.resumed.clone();
     let mut answer = String::new();
@@ -444,11 +453,13 @@ async fn drive(
             biased;
             _ = tx.closed() => break End::Gone,
             _ = tokio::time::sleep_until(deadline) => break End::Timeout,
-            line = lines.next_line() => {
-                let line = match line {
-                    Ok(Some(l)) => l,
-                    Ok(None) | Err(_) => break End::Eof,
-                };
+            // Every other branch ends the loop, so a partly read line is never lost.
+            read = stdout.read_until(b'\n', &mut buf) => {
+                if !matches!(read, Ok(n) if n > 0) {
+                    break End::Eof;
+                }
+                let line = String::from_utf8_lossy(&buf).into_owned();
+                buf.clear();
                 let event = match events::parse_line(&line) {
                     ExecEvent::ThreadStarted(id) => {
                         thread_id = Some(id);
@@ -480,10 +491,12 @@ async fn drive(
                     }
                     _ => None,
                 };
-                if let Some(ev) = event
-                    && tx.send(ev).await.is_err()
-                {
-                    break End::Gone;
+                if let Some(ev) = event {
+                    // A client that stops reading (without going away) still meets the deadline.
+                    tokio::select! {
+                        sent = tx.send(ev) => if sent.is_err() { break End::Gone },
+                        _ = tokio::time::sleep_until(deadline) => break End::Timeout,
+                    }
                 }
             }
         }
@@ -500,7 +513,9 @@ async fn drive(
     };
     let status: Option<ExitStatus> = match end {
         Ok(status) => {
-            // Reaped: its group id may be reused from now on.
+            // Helpers Codex left behind (e.g. a shell still starting) are still in the group;
+            // while any is, the group id cannot be reused, so this reaches only them.
+            group.kill();
             group.disarm();
             status.ok()
         }
@@ -516,6 +531,7 @@ async fn drive(
                 _ if completed => None,
                 _ => {
                     tracing::warn!(timeout = ?run.inner.settings.timeout, "codex exec timed out; killed");
+                    drop(run.permit);
                     let _ = tx
                         .send(BackendEvent::Error(events::timeout_error(
                             run.inner.settings.timeout,
@@ -561,6 +577,7 @@ async fn drive(
         tracing::warn!(%message, "codex exec failed");
         BackendEvent::Error(events::classify_failure(&message))
     };
+    drop(run.permit);
     let _ = tx.send(outcome).await;
 }
 
@@ -594,6 +611,8 @@ struct ExecPlan<'a> {
     workdir: &'a Path,
     ephemeral: bool,
     ignore_user_config: bool,
+    /// `cli_auth_credentials_store` to restore when the user config is skipped.
+    auth_store: Option<&'a str>,
     /// MCP servers to turn off with `-c mcp_servers.<name>.enabled=false`.
     disable_mcp: &'a [String],
     resume: Option<&'a str>,
@@ -615,11 +634,21 @@ fn exec_args(p: &ExecPlan<'_>) -> Vec<OsString> {
     push(&format!("model_provider={}", toml_string(p.provider)));
     push("-c");
     push("approval_policy=\"never\"");
+    // No login-shell snapshot (it runs the user's shell profile in the background).
+    push("-c");
+    push("features.shell_snapshot=false");
     if p.ephemeral {
         push("--ephemeral");
     }
     if p.ignore_user_config {
         push("--ignore-user-config");
+        if let Some(store) = p.auth_store {
+            push("-c");
+            push(&format!(
+                "cli_auth_credentials_store={}",
+                toml_string(store)
+            ));
+        }
     }
     for name in p.disable_mcp {
         push("-c");
@@ -762,12 +791,13 @@ mod tests {
             workdir: Path::new("/w"),
             ephemeral: true,
             ignore_user_config: false,
+            auth_store: Some("keyring"),
             disable_mcp: &[],
             resume: None,
             images: &[],
         };
         let mcp = vec!["github".to_owned()];
-        let common = "exec --json --color never --skip-git-repo-check --sandbox read-only -c model_provider=\"openai\" -c approval_policy=\"never\"";
+        let common = "exec --json --color never --skip-git-repo-check --sandbox read-only -c model_provider=\"openai\" -c approval_policy=\"never\" -c features.shell_snapshot=false";
         let cases: Vec<(ExecPlan<'_>, String)> = vec![
             (
                 ExecPlan { ..base },
@@ -782,7 +812,7 @@ mod tests {
                     ..base
                 },
                 format!(
-                    "{common} --ephemeral --ignore-user-config --model=gpt-5.5 -c model_reasoning_effort=\"high\" -C /w --image=/i/a.png --image=/i/b.jpg -- -"
+                    "{common} --ephemeral --ignore-user-config -c cli_auth_credentials_store=\"keyring\" --model=gpt-5.5 -c model_reasoning_effort=\"high\" -C /w --image=/i/a.png --image=/i/b.jpg -- -"
                 ),
             ),
             (
@@ -870,5 +900,18 @@ mod tests {
         })
         .expect("openai provider is not a loop");
         assert!(exec.inner.ignore_user_config_for_default);
+
+        // Without a `model` of its own, the user config is harmless and stays loaded.
+        std::fs::write(
+            home.path().join("config.toml"),
+            "model_provider = \"aimux\"\n",
+        )
+        .expect("write config");
+        let exec = CodexExec::new(CodexExecSettings {
+            codex_home: Some(home.path().to_path_buf()),
+            ..CodexExecSettings::default()
+        })
+        .expect("valid");
+        assert!(!exec.inner.ignore_user_config_for_default);
     }
 }

@@ -128,6 +128,24 @@ impl ExecHome {
         }
     }
 
+    /// `pid state ppid pgrp cmdline` of each of `pids`, for assertion messages.
+    pub fn describe(pids: &[u32]) -> String {
+        pids.iter()
+            .map(|pid| {
+                let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+                let fields: Vec<&str> = stat
+                    .rfind(')')
+                    .map(|i| stat[i + 1..].split_whitespace().take(3).collect())
+                    .unwrap_or_default();
+                let cmd = fs::read(format!("/proc/{pid}/cmdline"))
+                    .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+                    .unwrap_or_default();
+                format!("{pid} {} {}", fields.join(" "), cmd.trim())
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
     /// Pids of the live (non-zombie) processes whose environment has this `CODEX_HOME`: the
     /// `codex` launcher, the native binary and anything they started (Linux `/proc`).
     pub fn processes(&self) -> Vec<u32> {
