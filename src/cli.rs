@@ -133,8 +133,10 @@ pub enum Command {
         action: SwitchAction,
     },
 
-    /// Turn web search on or off: `[websearch] enabled` in aimux's config and Codex's
-    /// `web_search` (`live` / `disabled`) in the aimux profile.
+    /// Turn web search on or off, for aimux and for `codex -p aimux`.
+    ///
+    /// Sets `[websearch] enabled` in aimux's config.toml and Codex's `web_search` (`live` /
+    /// `disabled`) in `$CODEX_HOME/aimux.config.toml`, leaving every other key as it is.
     Websearch {
         #[command(subcommand)]
         action: SwitchAction,

@@ -248,7 +248,11 @@ async fn responses_inner(
         .header(header::ACCEPT, "text/event-stream")
         .body(chat_body)
         .send();
-    let ctx = RequestLog { model, started };
+    let mut ctx = RequestLog {
+        model,
+        started,
+        route: None,
+    };
     if !stream {
         return complete_json(&state, send, translator, ctx).await;
     }
@@ -260,6 +264,9 @@ async fn responses_inner(
         result = &mut send => Some(result),
         _ = tokio::time::sleep(state.commit_wait) => None,
     };
+    if let Some(Ok(resp)) = &first {
+        ctx.saw(resp);
+    }
     let pending = match first {
         Some(Ok(resp)) if resp.status().is_success() => Pending::Ready(resp),
         Some(Ok(resp)) => {
@@ -274,7 +281,21 @@ async fn responses_inner(
         }
         None => Pending::Waiting(send),
     };
-    Ok(sse_response(state, pending, translator, ctx))
+    let route_headers: Vec<(&str, HeaderValue)> = match &pending {
+        Pending::Ready(resp) => ROUTE_HEADERS
+            .iter()
+            .filter_map(|name| {
+                let value = resp.headers().get(*name)?;
+                Some((*name, HeaderValue::from_bytes(value.as_bytes()).ok()?))
+            })
+            .collect(),
+        Pending::Waiting(_) => Vec::new(),
+    };
+    let mut response = sse_response(state, pending, translator, ctx);
+    for (name, value) in route_headers {
+        response.headers_mut().insert(name, value);
+    }
+    Ok(response)
 }
 
 type SendFuture =
@@ -288,17 +309,31 @@ enum Pending {
 struct RequestLog {
     model: String,
     started: Instant,
+    /// The proxy's `x-aimux-route`: which provider/model served the request.
+    route: Option<String>,
 }
 
+/// The proxy's routing headers, passed on to the client.
+const ROUTE_HEADERS: [&str; 2] = ["x-aimux-route", "x-aimux-overhead-ms"];
+
 impl RequestLog {
+    fn saw(&mut self, resp: &reqwest::Response) {
+        self.route = resp
+            .headers()
+            .get("x-aimux-route")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+    }
+
     fn log(&self, status: u16, error: Option<&str>) {
-        let ms = self.started.elapsed().as_secs_f64() * 1000.0;
+        let ms = format!("{:.1}", self.started.elapsed().as_secs_f64() * 1000.0);
+        let route = self.route.as_deref().unwrap_or("-");
         match error {
             None => {
-                tracing::info!(model = %self.model, status, ms = format!("{ms:.1}"), "POST /v1/responses")
+                tracing::info!(model = %self.model, route = %route, status, ms = %ms, "POST /v1/responses")
             }
             Some(e) => {
-                tracing::warn!(model = %self.model, status, ms = format!("{ms:.1}"), error = e, "POST /v1/responses")
+                tracing::warn!(model = %self.model, route = %route, status, ms = %ms, error = e, "POST /v1/responses")
             }
         }
     }
@@ -444,12 +479,13 @@ async fn complete_json(
     state: &BridgeState,
     send: impl Future<Output = reqwest::Result<reqwest::Response>>,
     mut translator: StreamTranslator,
-    ctx: RequestLog,
+    mut ctx: RequestLog,
 ) -> Result<Response, ApiError> {
     let result = async {
         let mut resp = send
             .await
             .map_err(|e| transport_error(&state.chat_url, &e))?;
+        ctx.saw(&resp);
         if !resp.status().is_success() {
             return Err(upstream_error(resp).await);
         }
@@ -488,7 +524,15 @@ async fn complete_json(
                 return Err(ApiError::from(e));
             }
             ctx.log(200, None);
-            Ok(axum::Json(response).into_response())
+            let mut response = axum::Json(response).into_response();
+            if let Some(route) = ctx
+                .route
+                .as_deref()
+                .and_then(|r| HeaderValue::from_str(r).ok())
+            {
+                response.headers_mut().insert("x-aimux-route", route);
+            }
+            Ok(response)
         }
         Err(error) => {
             ctx.log(error.status, Some(&error.message));
@@ -501,7 +545,7 @@ fn sse_response(
     state: Arc<BridgeState>,
     pending: Pending,
     mut translator: StreamTranslator,
-    ctx: RequestLog,
+    mut ctx: RequestLog,
 ) -> Response {
     let heartbeat = state.heartbeat;
     let body = async_stream::stream! {
@@ -531,6 +575,7 @@ fn sse_response(
         match resp {
             Err(error) => translator.fail(error),
             Ok(mut resp) => {
+                ctx.saw(&resp);
                 let mut reader = UpstreamReader::new(&resp);
                 // Whether Codex got an event since the last tick: upstream bytes that produce no
                 // event (freeform-tool arguments, keep-alive comments) do not reset its timer.

@@ -231,7 +231,13 @@ fn human_token_counts() {
 /// 3 kB per model.
 #[test]
 fn size_with_hundreds_of_live_models() {
-    let mut data = vec![known("openrouter/z-ai/glm-4.6", "openrouter", 202752, false, true)];
+    let mut data = vec![known(
+        "openrouter/z-ai/glm-4.6",
+        "openrouter",
+        202752,
+        false,
+        true,
+    )];
     data.extend((0..330).map(|i| live(&format!("openrouter/vendor/model-{i}"), "openrouter")));
     let text = build(&json!({"data": data})).render();
     let per_model = text.len() / 331;
@@ -241,4 +247,3 @@ fn size_with_hundreds_of_live_models() {
     );
     assert!(text.len() < 1_100_000, "{} bytes", text.len());
 }
-

@@ -328,8 +328,31 @@ fn desktop_round_trip_on_an_empty_and_a_minimal_config() {
         on,
         "model = \"deepseek/deepseek-chat\"\nmodel_provider = \"aimux\"\nmodel_catalog_json = \"/home/u/.codex/aimux-catalog.json\"\n\n[model_providers.aimux]\nname = \"aimux\"\nbase_url = \"http://127.0.0.1:8403/v1\"\nwire_api = \"responses\"\n"
     );
-    round_trip("model = \"o3\"", &desktop_spec(None));
-    round_trip("\n\n# only a comment\n", &desktop_spec(Some("t")));
+    // (original config, token)
+    let cases = [
+        ("model = \"o3\"", None),
+        ("\n\n# only a comment\n", Some("t")),
+        ("# header\n\n[tui]\nx = 1\n", Some("t")),
+        (
+            "model_providers.aimux.base_url = 'http://old/v1' # dotted\n",
+            Some("t"),
+        ),
+        (
+            "model_providers = { aimux = { base_url = \"http://old/v1\" } }\n",
+            None,
+        ),
+        (
+            "[model_providers.aimux.http_headers]\nX = \"1\"\n",
+            Some("t"),
+        ),
+        (
+            "[profiles.other]\nmodel = \"x\"\n\n[model_providers]\n",
+            None,
+        ),
+    ];
+    for (original, token) in cases {
+        round_trip(original, &desktop_spec(token));
+    }
 }
 
 #[test]

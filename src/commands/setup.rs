@@ -177,9 +177,7 @@ pub fn choose_model(
             Some(m) => Ok((m.slug.clone(), Choice::Asked)),
             // Without the proxy, live-only models are missing: a `provider/model` id is
             // taken on trust.
-            None if !live && asked.contains('/') => {
-                Ok((asked.to_owned(), Choice::AskedUnverified))
-            }
+            None if !live && asked.contains('/') => Ok((asked.to_owned(), Choice::AskedUnverified)),
             None => Err(format!(
                 "`{asked}` is not a routable model.\nhint: `aimux models` lists them; use the \
                  full id (`provider/model`), a route name or `aimux:AGENT`"
@@ -438,7 +436,12 @@ mod tests {
                 false,
                 Ok(("ollama/llama3", Choice::AskedUnverified)),
             ),
-            (Some("llama3"), None, false, Err("`llama3` is not a routable model")),
+            (
+                Some("llama3"),
+                None,
+                false,
+                Err("`llama3` is not a routable model"),
+            ),
         ];
         for (asked, current, live, want) in cases {
             let got = choose_model(&c, asked, current, live);

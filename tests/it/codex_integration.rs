@@ -642,6 +642,9 @@ curl -sf "$OPENAI_BASE_URL/chat/completions" -H "Authorization: Bearer $OPENAI_A
     let mut lines = out.stdout.lines();
     assert_eq!(lines.next(), Some("hi from the sdk"), "{why}");
     let chat: Value = serde_json::from_str(lines.next().unwrap_or_default()).unwrap();
-    assert_eq!(chat["choices"][0]["message"]["content"], "hi from curl", "{why}");
+    assert_eq!(
+        chat["choices"][0]["message"]["content"], "hi from curl",
+        "{why}"
+    );
     assert_eq!(mock.chat_request_count(), 2, "{why}");
 }

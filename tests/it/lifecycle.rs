@@ -423,7 +423,7 @@ fn start_serves_heals_a_killed_bridge_and_stops_cleanly_on_sigterm() {
         "bridge     | ",
         "proxy      | ",
         "supervisor | ",
-        "POST /v1/responses model=a/m1 status=200",
+        "POST /v1/responses model=a/m1 route=a/m1 status=200",
         "restarting the bridge",
     ] {
         assert!(

@@ -313,6 +313,11 @@ async fn bridge_to_proxy_to_provider() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.headers()["x-aimux-route"],
+        "a/m1",
+        "the bridge passes the route on"
+    );
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["output"][0]["content"][0]["text"], "through the link");
     assert_eq!(a.chat_requests()[0].body["model"], "m1");
@@ -320,6 +325,11 @@ async fn bridge_to_proxy_to_provider() {
         let u = home.usage_json();
         (u["totals"]["requests"].as_u64() >= Some(1)).then_some(u)
     });
+    assert!(
+        bridge.stderr().contains("route=a/m1"),
+        "{}",
+        bridge.stderr()
+    );
 }
 
 /// The official `openai` SDK's `chat.completions` through bridge → proxy → provider.
