@@ -12,8 +12,9 @@
 
   client.py startup --runs N --ready file:PATH|tcp:PORT|http:URL [--timeout S] -- CMD ARGS...
       Spawns CMD N times; each time measures spawn -> ready (file present and non-empty, TCP
-      connect accepted, or HTTP 200), then stops it (SIGTERM, then SIGKILL). Prints JSON with the
-      median, min and max in ms.
+      connect accepted, or HTTP 200), then stops it (SIGTERM; SIGKILL if still alive after
+      --term-wait seconds, default 3). Prints JSON with the median, min and max in ms and how many
+      runs ignored the SIGTERM.
 """
 
 import http.client
@@ -253,7 +254,8 @@ def ready_probe(spec):
 def cmd_startup(args):
     sep = args.index("--")
     opts, cmd = args[:sep], args[sep + 1 :]
-    runs, ready, timeout = 10, None, 30.0
+    runs, ready, timeout, term_wait = 10, None, 30.0, 3.0
+    ignored_term = 0
     i = 0
     while i < len(opts):
         if opts[i] == "--runs":
@@ -262,6 +264,8 @@ def cmd_startup(args):
             ready = opts[i + 1]
         elif opts[i] == "--timeout":
             timeout = float(opts[i + 1])
+        elif opts[i] == "--term-wait":
+            term_wait = float(opts[i + 1])
         i += 2
     probe = ready_probe(ready)
     path = ready[5:] if ready.startswith("file:") else None
@@ -285,8 +289,9 @@ def cmd_startup(args):
         except ProcessLookupError:
             pass
         try:
-            proc.wait(timeout=10)
+            proc.wait(timeout=term_wait)
         except subprocess.TimeoutExpired:
+            ignored_term += 1  # a server that ignores SIGTERM right after it said it was ready
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         if not ok:
@@ -294,7 +299,7 @@ def cmd_startup(args):
             return 1
         times.append(elapsed)
         time.sleep(0.05)  # let the port go
-    print(json.dumps({"median_ms": round(statistics.median(times), 2), "min_ms": round(min(times), 2), "max_ms": round(max(times), 2), "runs": runs}))
+    print(json.dumps({"median_ms": round(statistics.median(times), 2), "min_ms": round(min(times), 2), "max_ms": round(max(times), 2), "runs": runs, "sigterm_ignored": ignored_term}))
     return 0
 
 

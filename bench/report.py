@@ -79,7 +79,12 @@ def rss(kb_list):
 def main():
     data = load(sys.argv[1])
     meta = data.get("meta", {})
-    names = {k: v.format(**{"codex-relay": meta.get("codex-relay", ""), "litellm": meta.get("litellm", "")}) for k, v in SYSTEMS}
+    versions = {"codex-relay": meta.get("codex-relay", ""), "litellm": meta.get("litellm", "")}
+    if "na" in data.get("relay", {}):
+        versions["codex-relay"] = ""  # not measured: the installed version (if any) is not the one asked for
+    if "na" in data.get("litellm", {}):
+        versions["litellm"] = ""
+    names = {k: v.format(**versions).replace("  ", " ") for k, v in SYSTEMS}
     out = []
     w = out.append
 
@@ -159,31 +164,39 @@ def main():
     # ---- 2 MB history
     w("## A 2 MB Codex history (streamed, sequential requests, median)")
     w("")
-    w("| system | tiny request ms | 2 MB history ms | 2 MB − tiny (ms) | 2 MB vs upstream alone (ms) |")
-    w("|---|--:|--:|--:|--:|")
+    w("| system | tiny request ms | 2 MB history ms | 2 MB − tiny (ms) | 2 MB vs upstream alone (ms) | RSS after MB |")
+    w("|---|--:|--:|--:|--:|--:|")
     up_big = seq(data, "upstream/big").get("total_ms")
+    notes = []
     for sys_, _ in SYSTEMS:
         reason = na_reason(data, sys_, f"{sys_}/big")
         if reason:
-            w(f"| {names[sys_]} | {reason} |  |  |  |")
+            w(f"| {names[sys_]} | {reason} |  |  |  |  |")
             continue
+        after = rss(data.get(f"{sys_}/big", {}).get("rss_after_kb"))
         tiny = seq(data, f"{sys_}/sse").get("total_ms")
         big = seq(data, f"{sys_}/big")
         bt = big.get("total_ms")
         if bt is None:
-            w(f"| {names[sys_]} | {f(tiny, 3)} | n/a ({big.get('last_error') or big.get('error') or 'no answer'}) |  |  |")
+            w(f"| {names[sys_]} | {f(tiny, 3)} | n/a ({big.get('last_error') or big.get('error') or 'no answer'}) |  |  | {after} |")
             continue
         w(
             f"| {names[sys_]} | {f(tiny, 3)} | {f(bt, 3)} (n={big.get('n')}) | {f(bt - tiny, 3) if tiny is not None else '–'} "
-            f"| {f(bt - up_big, 3) if up_big is not None and sys_ != 'upstream' else '–'} |"
+            f"| {f(bt - up_big, 3) if up_big is not None and sys_ != 'upstream' else '–'} | {after} |"
         )
+        if big.get("failures"):
+            notes.append(f"{names[sys_]}: {big['failures']} of the 2 MB requests failed ({big.get('last_error', '')[:100]})")
     w("")
+    for n in notes:
+        w(f"- {n}")
+    if notes:
+        w("")
 
     # ---- start-up
     w("## Start-up time to ready")
     w("")
-    w("| process | ready when | median ms | min ms | max ms | runs |")
-    w("|---|---|--:|--:|--:|--:|")
+    w("| process | ready when | median ms | min ms | max ms | runs | SIGTERM ignored |")
+    w("|---|---|--:|--:|--:|--:|--:|")
     for row, name, ready, sys_ in (
         ("aimux-bridge", "aimux bridge", "`--server-info` file written", "bridge"),
         ("aimux-proxy", "aimux proxy", "`--server-info` file written", "link"),
@@ -192,16 +205,16 @@ def main():
     ):
         reason = na_reason(data, sys_)
         if reason:
-            w(f"| {name} | {ready} | {reason} |  |  |  |")
+            w(f"| {name} | {ready} | {reason} |  |  |  |  |")
             continue
         try:
             s = json.loads(data.get(row, {}).get("startup", "{}"))
         except json.JSONDecodeError:
             s = {"error": data[row]["startup"][:100]}
         if "median_ms" not in s:
-            w(f"| {name} | {ready} | n/a ({s.get('error', 'not measured')}) |  |  |  |")
+            w(f"| {name} | {ready} | n/a ({s.get('error', 'not measured')}) |  |  |  |  |")
             continue
-        w(f"| {name} | {ready} | {f(s['median_ms'])} | {f(s['min_ms'])} | {f(s['max_ms'])} | {s['runs']} |")
+        w(f"| {name} | {ready} | {f(s['median_ms'])} | {f(s['min_ms'])} | {f(s['max_ms'])} | {s['runs']} | {s.get('sigterm_ignored', '–')} |")
     w("")
     if "verified" in data.get("litellm", {}):
         w(f"LiteLLM check: {data['litellm']['verified']} (its Responses → Chat bridge ran).")
@@ -226,12 +239,14 @@ def main():
 - **first byte / first text delta / whole answer**: medians over sequential requests on one kept-alive
   connection (Python client, after a warm-up request): first byte of the response body, first byte of the
   first text delta (`w00`), end of the response. The client's own overhead (~0.1 ms) is in every row alike.
-- **RSS idle**: VmRSS after start-up and the correctness checks; **RSS peak @64**: highest VmRSS sampled every
+- **RSS idle**: VmRSS after start-up and one tiny request of each mode; **RSS peak @64**: highest VmRSS sampled every
   0.1 s during the 64-connection run (full link: bridge + proxy; LiteLLM: its process tree).
 - **2 MB history**: a Codex-like session (instructions, tools, ~430 items of shell calls with file contents
   and test logs) as a streamed Responses request (the upstream and hop rows get the same history as Chat
   messages); **2 MB vs upstream alone** is what the system adds on top of nginx receiving the same size.
-- **Start-up**: spawn → ready, as stated per process, median of the runs.
+- **RSS after** (2 MB table): VmRSS right after the 2 MB requests (stream-mode process).
+- **Start-up**: spawn → ready, as stated per process, median of the runs. Each run is then stopped with
+  SIGTERM; **SIGTERM ignored** counts runs still alive 3 s later (20 s for LiteLLM), which got SIGKILL.
 - Everything shares the same cores with wrk and the Python client, so absolute numbers depend on the box;
   compare rows of one run. A load average well above 0 at the start means other work was running too."""
     )

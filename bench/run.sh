@@ -361,6 +361,14 @@ pids_for() { # pids_for SYSTEM MODE: the processes whose RSS counts (space-separ
 body_for() { if [[ $2 == json ]]; then echo "${BODY_JSON[$1]}"; else echo "${BODY_SSE[$1]}"; fi; }
 kind_for() { if [[ $1 == upstream || $1 == hop ]]; then echo "chat-$2"; else echo "resp-$2"; fi; }
 
+rss_now() { # rss_now SYSTEM MODE: VmRSS (kB) of each process of the row, space-separated
+    local pid s=""
+    for pid in $(pids_for "$1" "$2"); do s+="$(rss_kb "$pid") "; done
+    echo "$s"
+}
+# idle = after start-up and one request of each mode (before the 2 MB history and any load)
+idle_rss() { [[ -n $(pids_for "$1" "$2") ]] && rec "$1/$2" rss_idle_kb "$(rss_now "$1" "$2")"; }
+
 # ---------------------------------------------------------------------------------------------
 # Correctness first: every row must return the canned answer, whole, before it is timed.
 
@@ -372,6 +380,7 @@ for sys in "${SYSTEMS[@]}"; do
             "$(url_for "$sys" "$mode")" "$(body_for "$sys" "$mode")" "$EXPECTED" 2>&1); then
             na "$sys/$mode" "wrong answer: ${err:0:150}"
         fi
+        idle_rss "$sys" "$mode"
     done
     if ! err=$(timeout 120 python3 "$BENCH/client.py" check "$(kind_for "$sys" sse)" \
         "$(url_for "$sys" sse)" "${BODY_BIG[$sys]}" "$EXPECTED" 2>&1); then
@@ -424,21 +433,12 @@ wrk_point() {
     for kv in ${line#BENCH }; do rec "$sys/$mode" "${kv%%=*}@$c" "${kv#*=}"; done
 }
 
-idle_rss() { # idle_rss SYSTEM MODE
-    local pids pid s=""
-    pids=$(pids_for "$1" "$2")
-    [[ -n $pids ]] || return
-    for pid in $pids; do s+="$(rss_kb "$pid") "; done
-    rec "$1/$2" rss_idle_kb "$s"
-}
-
 for sys in "${SYSTEMS[@]}"; do
     [[ -n ${URL[$sys]:-} ]] || continue
     is_na "$sys" && continue
     for mode in json sse; do
         is_na "$sys/$mode" && continue
         log "measuring $sys/$mode"
-        idle_rss "$sys" "$mode"
         # time to first byte / first text / whole answer over sequential requests
         res=$(timeout 300 python3 "$BENCH/client.py" seq "$(url_for "$sys" "$mode")" \
             "$(body_for "$sys" "$mode")" "${SEQN[$sys]}" 2>&1) || log "seq failed for $sys/$mode: $res"
@@ -457,6 +457,7 @@ for sys in "${SYSTEMS[@]}"; do
         res=$(timeout 300 python3 "$BENCH/client.py" seq "$(url_for "$sys" sse)" "${BODY_BIG[$sys]}" \
             "${BIGN[$sys]}" 2>&1) || log "2 MB seq failed for $sys: $res"
         rec "$sys/big" seq "$res"
+        [[ -n $(pids_for "$sys" sse) ]] && rec "$sys/big" rss_after_kb "$(rss_now "$sys" sse)"
         log "$sys 2 MB: $res"
     fi
 done
@@ -468,7 +469,8 @@ startup() { # startup ROW RUNS READY CMD...
     local row=$1 runs=$2 ready=$3 res
     shift 3
     log "start-up: $row"
-    res=$(cd "$WORK" && timeout 600 python3 "$BENCH/client.py" startup --runs "$runs" --ready "$ready" --timeout 90 -- "$@" 2>&1)
+    res=$(cd "$WORK" && timeout 600 python3 "$BENCH/client.py" startup --runs "$runs" --ready "$ready" --timeout 90 \
+        --term-wait "${TERM_WAIT:-3}" -- "$@" 2>&1)
     rec "$row" startup "$res"
 }
 if [[ -n ${URL[bridge]:-} ]] && ! is_na bridge; then
@@ -486,7 +488,7 @@ if [[ -n ${URL[relay]:-} ]] && ! is_na relay; then
 fi
 if [[ -n ${URL[litellm]:-} ]] && ! is_na litellm; then
     p=$(free_port)
-    startup litellm "$STARTUP_RUNS_LITELLM" "http:http://127.0.0.1:$p/health/liveliness" \
+    TERM_WAIT=20 startup litellm "$STARTUP_RUNS_LITELLM" "http:http://127.0.0.1:$p/health/liveliness" \
         "$LITELLM_VENV/bin/litellm" --config "$WORK/litellm.yaml" --host 127.0.0.1 --port "$p" --num_workers 1
 fi
 

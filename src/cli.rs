@@ -21,6 +21,14 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// One shot: start the link in the background (or reuse it), set up Codex, check everything.
+    ///
+    /// Runs `aimux start --detach` unless the link already runs, then `aimux setup` (the Codex
+    /// profile and catalog), then `aimux doctor`, and ends with the command to use it:
+    /// `codex -p aimux`. Running it again changes nothing and says so. Exit codes: 0 ready, 1 the
+    /// link could not start or a check failed, 2 an internal error.
+    Up(UpArgs),
+
     /// Serve the Responses API (what Codex speaks) in front of a Chat Completions upstream.
     ///
     /// Codex sends `POST /v1/responses`; the bridge translates each request to
@@ -152,6 +160,15 @@ pub enum Command {
         shell: Option<EnvShell>,
     },
 
+    /// Check the whole link, read-only: Codex, its profile and catalog, aimux's config, the
+    /// bridge, the proxy, each provider, and one real round trip.
+    ///
+    /// Each check is a row: ✓ ok, ! warning, ✗ failed, with one hint per problem. The round trip
+    /// streams one tiny `/v1/responses` request through bridge → proxy → the profile's model (a
+    /// few tokens) and reports its latency. Keys and tokens are never shown. The report goes to
+    /// stdout. Exit codes: 0 no check failed, 1 a check failed, 2 an internal error.
+    Doctor(DoctorArgs),
+
     /// Print a shell completion script to stdout.
     ///
     /// Example: `aimux completions bash > ~/.local/share/bash-completion/completions/aimux`
@@ -256,6 +273,31 @@ pub struct SetupArgs {
     /// `/v1/aimux/catalog`, via model_catalog_url) [default: what the profile uses, else file].
     #[arg(long, value_enum, value_name = "FROM")]
     pub catalog: Option<CatalogFrom>,
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct UpArgs {
+    /// The default model for `codex -p aimux` (as `aimux setup --model`): a routable id such as
+    /// `provider/model`. Without it, the profile's model is kept if still routable.
+    #[arg(long, value_name = "SLUG")]
+    pub model: Option<String>,
+
+    /// Check without the round trip and without probing providers beyond this machine.
+    #[arg(long)]
+    pub offline: bool,
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct DoctorArgs {
+    /// Print the report as JSON on stdout: `{schema_version, aimux_version, status, offline,
+    /// counts, checks: [{id, status, summary, details, hint}]}`.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Skip the round trip and the probes of providers beyond this machine (no request leaves
+    /// it, no tokens are spent).
+    #[arg(long)]
+    pub offline: bool,
 }
 
 /// Where Codex reads the model catalog from.

@@ -6,6 +6,8 @@ pub mod catalog;
 pub mod cli;
 pub mod codex_config;
 pub mod commands;
+pub mod dashboard;
+pub mod doctor;
 pub mod error;
 pub mod fsutil;
 pub mod guard;
@@ -17,6 +19,7 @@ pub mod signals;
 pub mod sse;
 pub mod supervisor;
 pub mod upstream;
+pub mod websearch;
 
 use std::process::ExitCode;
 
@@ -63,16 +66,28 @@ pub fn run(cli: Cli, env: &Env) -> anyhow::Result<()> {
     }
     let home = settings::aimux_home(env)
         .ok_or_else(|| error::user_error("cannot find a home for aimux's files: set AIMUX_HOME"))?;
+    // Doctor runs (and reports) even when the config file does not parse.
+    if let Command::Doctor(args) = &cli.command {
+        return runtime()?.block_on(commands::doctor::run(args.clone(), env, &home));
+    }
     let path = home.join("config.toml");
     let file = settings::load_file(&path)?;
     match cli.command {
-        Command::Completions { .. } => Ok(()),
+        Command::Completions { .. } | Command::Doctor(_) => Ok(()),
+        Command::Up(args) => runtime()?.block_on(commands::up::run(
+            args,
+            env,
+            &file,
+            &path,
+            &home,
+            cli.verbose,
+        )),
         Command::Bridge(args) => {
             let mut bridge = BridgeSettings::resolve(args, env, &file, &path)?;
             if commands::bridge::upstream_is_local(&bridge.upstream.value) {
                 bridge.internal_secret = Some(secret::internal_secret(env, &home)?);
             }
-            runtime()?.block_on(commands::bridge::run(bridge))
+            runtime()?.block_on(commands::bridge::run(bridge, env, &home))
         }
         Command::Proxy(args) => {
             let proxy = ProxySettings::resolve(args, env, &file, &path)?;

@@ -100,6 +100,30 @@ pub struct FileConfig {
 #[serde(deny_unknown_fields)]
 pub struct WebSearchFile {
     pub enabled: Option<bool>,
+    /// `searxng` (the default when `url` is set), `brave`, `tavily` or `exa`.
+    pub provider: Option<String>,
+    /// The SearXNG base URL (its JSON format must be enabled).
+    pub url: Option<String>,
+    /// The variable holding the API key (default `BRAVE_API_KEY`, `TAVILY_API_KEY`, `EXA_API_KEY`).
+    pub env_key: Option<String>,
+    /// Search rounds one answer may take before the model must answer (default 3).
+    pub max_rounds: Option<u32>,
+}
+
+impl WebSearchFile {
+    pub fn is_enabled(&self) -> bool {
+        self.enabled.unwrap_or(false)
+    }
+
+    /// The configured provider, with its key from the environment.
+    pub fn provider(&self, env: &Env) -> Result<crate::websearch::Provider, String> {
+        let name = self.provider.as_deref();
+        let var = self
+            .env_key
+            .clone()
+            .unwrap_or_else(|| crate::websearch::default_key_var(name).to_owned());
+        crate::websearch::provider_from(name, self.url.as_deref(), env.get(&var), &var)
+    }
 }
 
 /// `[logs]`: the size-rotated child logs under `$AIMUX_HOME/logs/` written by `aimux start`.
@@ -159,6 +183,8 @@ pub struct BridgeSettings {
     pub server_info: Option<PathBuf>,
     /// Sent to a local aimux proxy in `x-aimux-internal`.
     pub internal_secret: Option<String>,
+    /// Bridge-executed web search: the search rounds one response may take (`None`: off).
+    pub web_search_rounds: Option<u32>,
 }
 
 fn pick<T>(
@@ -267,6 +293,10 @@ impl BridgeSettings {
             heartbeat,
             server_info: args.server_info,
             internal_secret: None,
+            web_search_rounds: file
+                .websearch
+                .is_enabled()
+                .then(|| file.websearch.max_rounds.unwrap_or(3)),
         })
     }
 }

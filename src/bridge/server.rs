@@ -1,9 +1,10 @@
 //! The bridge's HTTP surface: `app()` builds the router (testable without a socket), `serve()`
 //! runs it on a bound listener until a shutdown future resolves.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -12,11 +13,16 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use futures_util::StreamExt;
 use serde_json::json;
 use tokio::net::TcpListener;
 
+use super::translate::chat::ChatRequest;
 use super::translate::chat::Chunk;
-use super::translate::{StreamTranslator, UpstreamError, translate_request};
+use super::translate::{
+    Outcome, RoundTurn, StreamTranslator, TranslateOptions, UpstreamError, WEB_SEARCH_FUNCTION,
+    translate_request_with,
+};
 use crate::api_error::ApiError;
 use crate::sse::SseDecoder;
 use crate::upstream::{constant_time_eq, not_found, transport_error, unix_secs};
@@ -40,7 +46,22 @@ pub struct BridgeState {
     /// stream (after which errors can only be `response.failed`).
     commit_wait: Duration,
     started: Instant,
+    /// Bridge-executed web search, when on.
+    web_search: Option<WebSearchMode>,
+    /// Result text per query, so searches in a conversation's history need not run again.
+    search_cache: Mutex<HashMap<String, String>>,
+    /// The loopback dashboard at `/dashboard`, when this bridge serves it.
+    dashboard: Option<crate::dashboard::DashboardCtx>,
 }
+
+#[derive(Debug, Clone, Copy)]
+pub struct WebSearchMode {
+    /// Search rounds one response may take before the model must answer.
+    pub max_rounds: u32,
+}
+
+/// Queries remembered before the cache starts over.
+const SEARCH_CACHE_MAX: usize = 512;
 
 impl BridgeState {
     /// `upstream` is a Chat Completions base URL (normalized by [`normalize_upstream`]).
@@ -73,7 +94,35 @@ impl BridgeState {
             heartbeat,
             commit_wait: heartbeat.max(COMMIT_WAIT),
             started: Instant::now(),
+            web_search: None,
+            search_cache: Mutex::new(HashMap::new()),
+            dashboard: None,
         })
+    }
+
+    /// Turns on bridge-executed web search (the proxy at `upstream` runs the queries).
+    pub fn with_web_search(mut self, mode: WebSearchMode) -> Self {
+        self.web_search = Some(mode);
+        self
+    }
+
+    /// Serves the dashboard at `/dashboard` (see [`crate::dashboard`]).
+    pub fn with_dashboard(mut self, ctx: crate::dashboard::DashboardCtx) -> Self {
+        self.dashboard = Some(ctx);
+        self
+    }
+
+    fn cached_search(&self, query: &str) -> Option<String> {
+        self.search_cache.lock().ok()?.get(query).cloned()
+    }
+
+    fn remember_search(&self, query: &str, text: &str) {
+        if let Ok(mut cache) = self.search_cache.lock() {
+            if cache.len() >= SEARCH_CACHE_MAX {
+                cache.clear();
+            }
+            cache.insert(query.to_owned(), text.to_owned());
+        }
     }
 }
 
@@ -115,6 +164,13 @@ pub fn app(state: Arc<BridgeState>, loopback_only: bool) -> Router {
         .route("/models", get(models))
         .route("/v1/aimux/catalog", get(catalog))
         .route("/health", get(health))
+        .merge(
+            state
+                .dashboard
+                .clone()
+                .map(crate::dashboard::router)
+                .unwrap_or_default(),
+        )
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn_with_state(
@@ -229,7 +285,14 @@ async fn responses_inner(
         .map_err(|e| ApiError::invalid_request(format!("invalid request body: {e}")))?;
     let stream = request.stream;
     let model = request.model.clone();
-    let translated = translate_request(request)
+    let mut opts = TranslateOptions {
+        web_search: state.web_search.is_some(),
+        ..TranslateOptions::default()
+    };
+    if opts.web_search {
+        opts.search_results = past_searches(&state, request.input.web_search_queries()).await;
+    }
+    let translated = translate_request_with(request, &opts)
         .map_err(|e| ApiError::invalid_request(e.message.clone()).with_param(e.param))?;
     let chat_body = serde_json::to_vec(&translated.chat)
         .map_err(|e| ApiError::invalid_request(format!("cannot encode upstream request: {e}")))?;
@@ -241,25 +304,35 @@ async fn responses_inner(
         unix_secs(),
         estimated_input,
     );
-    let send = state
-        .client
-        .post(&state.chat_url)
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(header::ACCEPT, "text/event-stream")
-        .body(chat_body)
-        .send();
+    let send: SendFuture = Box::pin(
+        state
+            .client
+            .post(&state.chat_url)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ACCEPT, "text/event-stream")
+            .body(chat_body)
+            .send(),
+    );
     let mut ctx = RequestLog {
         model,
         started,
         route: None,
     };
+    let rounds = state.web_search.map_or(0, |w| w.max_rounds);
     if !stream {
-        return complete_json(&state, send, translator, ctx).await;
+        let job = Job {
+            state,
+            chat: translated.chat,
+            translator,
+            ctx,
+            rounds,
+        };
+        return complete_json(job, send).await;
     }
 
     // Wait for the upstream's answer, so that a refusal (400, 401, 429 ...) becomes a real HTTP
     // error the client can act on; past that, commit to a 200 stream and keep it alive.
-    let mut send = Box::pin(send);
+    let mut send = send;
     let first = tokio::select! {
         result = &mut send => Some(result),
         _ = tokio::time::sleep(state.commit_wait) => None,
@@ -291,11 +364,85 @@ async fn responses_inner(
             .collect(),
         Pending::Waiting(_) => Vec::new(),
     };
-    let mut response = sse_response(state, pending, translator, ctx);
+    let job = Job {
+        state,
+        chat: translated.chat,
+        translator,
+        ctx,
+        rounds,
+    };
+    let body = drive(job, pending).filter_map(|step| async move {
+        match step {
+            Step::Bytes(b) => Some(Ok::<Bytes, Infallible>(b)),
+            Step::End(..) => None,
+        }
+    });
+    let mut response = Response::new(Body::from_stream(body));
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
     for (name, value) in route_headers {
-        response.headers_mut().insert(name, value);
+        h.insert(name, value);
     }
     Ok(response)
+}
+
+/// Results of searches already in the history: from the cache, else run again.
+async fn past_searches(state: &BridgeState, queries: Vec<String>) -> HashMap<String, String> {
+    let mut known = HashMap::new();
+    let mut missing = Vec::new();
+    for q in queries {
+        match state.cached_search(&q) {
+            Some(text) => {
+                known.insert(q, text);
+            }
+            None if !missing.contains(&q) => missing.push(q),
+            None => {}
+        }
+    }
+    let found = futures_util::future::join_all(missing.into_iter().map(|q| async move {
+        let text = run_search(state, &q, None).await;
+        (q, text)
+    }))
+    .await;
+    known.extend(found);
+    known
+}
+
+/// Asks the proxy (which holds the search keys) to search; the text is what the model reads,
+/// a failure included (a failed search is a tool result, not a broken turn).
+async fn run_search(state: &BridgeState, query: &str, count: Option<u32>) -> String {
+    if query.is_empty() {
+        return "web_search needs a non-empty `query`.".to_owned();
+    }
+    let count = count.unwrap_or(crate::websearch::DEFAULT_COUNT);
+    let url = format!("{}/aimux/search", state.upstream);
+    let sent = state
+        .client
+        .post(&url)
+        .json(&serde_json::json!({"query": query, "count": count}))
+        .timeout(Duration::from_secs(30))
+        .send()
+        .await;
+    let resp = match sent {
+        Ok(r) => r,
+        Err(e) => return format!("Web search failed: {}", transport_error(&url, &e).message),
+    };
+    let status = resp.status();
+    let body: serde_json::Value = resp.json().await.unwrap_or_default();
+    if !status.is_success() {
+        let why = body["error"]["message"].as_str().unwrap_or("no details");
+        return format!("Web search failed ({status}): {why}");
+    }
+    let results: Vec<crate::websearch::SearchResult> =
+        serde_json::from_value(body["results"].clone()).unwrap_or_default();
+    let text = crate::websearch::format_results(query, &results);
+    state.remember_search(query, &text);
+    text
 }
 
 type SendFuture =
@@ -473,165 +620,258 @@ fn feed_whole(translator: &mut StreamTranslator, body: &[u8], out: &mut Vec<u8>)
     }
 }
 
-/// The client asked for `stream: false`: read the whole upstream answer, reply with one JSON
-/// Response object. Nothing has been sent yet, so every failure is a proper HTTP error.
-async fn complete_json(
-    state: &BridgeState,
-    send: impl Future<Output = reqwest::Result<reqwest::Response>>,
-    mut translator: StreamTranslator,
-    mut ctx: RequestLog,
-) -> Result<Response, ApiError> {
-    let result = async {
-        let mut resp = send
-            .await
-            .map_err(|e| transport_error(&state.chat_url, &e))?;
-        ctx.saw(&resp);
-        if !resp.status().is_success() {
-            return Err(upstream_error(resp).await);
+/// One `/v1/responses` request on its way through one or more upstream rounds (a round per web
+/// search the model asks for).
+struct Job {
+    state: Arc<BridgeState>,
+    /// The translated request; search rounds append to its messages.
+    chat: ChatRequest,
+    translator: StreamTranslator,
+    ctx: RequestLog,
+    /// Search rounds still allowed.
+    rounds: u32,
+}
+
+enum Step {
+    Bytes(Bytes),
+    /// The final Response object (or why the response failed) and the proxy's route.
+    End(Result<serde_json::Value, UpstreamError>, Option<String>),
+}
+
+/// Drives a response: reads each upstream round into the translator, runs the model's web
+/// searches between rounds, keeps Codex's idle timer fed, and ends with the closing events.
+fn drive(job: Job, first: Pending) -> impl futures_util::Stream<Item = Step> {
+    let Job {
+        state,
+        mut chat,
+        mut translator,
+        mut ctx,
+        mut rounds,
+    } = job;
+    let heartbeat = state.heartbeat;
+    async_stream::stream! {
+        let mut out = Vec::with_capacity(8 * 1024);
+        translator.start(&mut out);
+        if !out.is_empty() {
+            yield Step::Bytes(Bytes::from(std::mem::take(&mut out)));
         }
-        let mut sink = Vec::new();
-        let mut reader = UpstreamReader::new(&resp);
-        loop {
-            match resp.chunk().await {
-                Ok(Some(bytes)) => {
-                    if reader.push(&bytes, &mut translator, &mut sink) {
-                        reader.end(&mut translator, &mut sink);
-                        drain_in_background(resp);
-                        break;
+        let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut pending = Some(first);
+
+        while let Some(next) = pending.take() {
+            let resp = match next {
+                Pending::Ready(resp) => Ok(resp),
+                Pending::Waiting(mut send) => loop {
+                    tokio::select! {
+                        result = &mut send => break match result {
+                            Ok(resp) if resp.status().is_success() => Ok(resp),
+                            Ok(resp) => Err(upstream_error(resp).await),
+                            Err(e) => Err(transport_error(&state.chat_url, &e)),
+                        },
+                        _ = ticker.tick() => {
+                            translator.heartbeat(&mut out);
+                            if !out.is_empty() {
+                                yield Step::Bytes(Bytes::from(std::mem::take(&mut out)));
+                            }
+                        }
+                    }
+                },
+            };
+            let mut resp = match resp {
+                Ok(resp) => resp,
+                Err(error) => {
+                    translator.fail(error);
+                    break;
+                }
+            };
+            ctx.saw(&resp);
+            let mut reader = UpstreamReader::new(&resp);
+            // Whether the client got an event since the last tick: upstream bytes that produce no
+            // event (freeform-tool arguments, keep-alive comments) do not reset Codex's timer.
+            let mut sent = false;
+            loop {
+                tokio::select! {
+                    biased;
+                    chunk = resp.chunk() => match chunk {
+                        Ok(Some(bytes)) => {
+                            let complete = reader.push(&bytes, &mut translator, &mut out);
+                            if !out.is_empty() {
+                                sent = true;
+                                yield Step::Bytes(Bytes::from(std::mem::take(&mut out)));
+                            }
+                            if complete {
+                                reader.end(&mut translator, &mut out);
+                                drain_in_background(resp);
+                                break;
+                            }
+                        }
+                        Ok(None) => {
+                            reader.end(&mut translator, &mut out);
+                            break;
+                        }
+                        Err(e) => {
+                            reader.error(transport_error(&state.chat_url, &e), &mut translator, &mut out);
+                            break;
+                        }
+                    },
+                    _ = ticker.tick() => {
+                        if !sent {
+                            translator.heartbeat(&mut out);
+                            if !out.is_empty() {
+                                yield Step::Bytes(Bytes::from(std::mem::take(&mut out)));
+                            }
+                        }
+                        sent = false;
                     }
                 }
-                Ok(None) => {
-                    reader.end(&mut translator, &mut sink);
-                    break;
+            }
+
+            // The model asked the bridge to search: run the searches, show them to the client,
+            // and (when nothing else waits on the client) let the model continue with the results.
+            if translator.outcome() != Some(&Outcome::Completed) {
+                break;
+            }
+            let searches = translator.pending_searches();
+            if searches.is_empty() {
+                break;
+            }
+            let mut run = Box::pin(futures_util::future::join_all(
+                searches.iter().map(|s| run_search(&state, &s.query, s.count)),
+            ));
+            let texts = loop {
+                tokio::select! {
+                    texts = &mut run => break texts,
+                    _ = ticker.tick() => {
+                        translator.heartbeat(&mut out);
+                        if !out.is_empty() {
+                            yield Step::Bytes(Bytes::from(std::mem::take(&mut out)));
+                        }
+                    }
                 }
-                Err(e) => {
-                    reader.error(
-                        transport_error(&state.chat_url, &e),
-                        &mut translator,
-                        &mut sink,
-                    );
-                    break;
+            };
+            let mut results = HashMap::new();
+            for (search, text) in searches.iter().zip(texts) {
+                translator.record_search(&mut out, search.index, &search.query);
+                results.insert(search.query.clone(), text);
+            }
+            if !out.is_empty() {
+                yield Step::Bytes(Bytes::from(std::mem::take(&mut out)));
+            }
+            // Calls the client must run end the response here; the searches go back to the model
+            // with the next request (their results are cached for its history).
+            if translator.has_client_calls() || rounds == 0 {
+                break;
+            }
+            rounds -= 1;
+            append_round(&mut chat, translator.round_turn(), &results, rounds == 0);
+            translator.next_round();
+            match serde_json::to_vec(&chat) {
+                Ok(body) => {
+                    pending = Some(Pending::Waiting(Box::pin(
+                        state
+                            .client
+                            .post(&state.chat_url)
+                            .header(header::CONTENT_TYPE, "application/json")
+                            .header(header::ACCEPT, "text/event-stream")
+                            .body(body)
+                            .send(),
+                    )));
                 }
+                Err(e) => translator.fail(UpstreamError::invalid_stream(&e.to_string())),
             }
         }
-        Ok(translator.finish(&mut sink))
-    }
-    .await;
-    match result {
-        Ok(response) => {
-            if let Some(super::translate::Outcome::Failed(e)) = translator.outcome() {
+
+        let response = translator.finish(&mut out);
+        let end = match translator.outcome() {
+            Some(Outcome::Failed(e)) => {
                 ctx.log(e.status, Some(&e.message));
-                return Err(ApiError::from(e));
+                Err(e.clone())
             }
-            ctx.log(200, None);
-            let mut response = axum::Json(response).into_response();
-            if let Some(route) = ctx
-                .route
-                .as_deref()
-                .and_then(|r| HeaderValue::from_str(r).ok())
-            {
-                response.headers_mut().insert("x-aimux-route", route);
+            _ => {
+                ctx.log(200, None);
+                Ok(response)
             }
-            Ok(response)
+        };
+        if !out.is_empty() {
+            yield Step::Bytes(Bytes::from(out));
         }
-        Err(error) => {
-            ctx.log(error.status, Some(&error.message));
-            Err(ApiError::from(&error))
+        yield Step::End(end, ctx.route.take());
+    }
+}
+
+/// The next round's request: the model's turn (with its search calls) and the results.
+fn append_round(
+    chat: &mut ChatRequest,
+    turn: RoundTurn,
+    results: &HashMap<String, String>,
+    last: bool,
+) {
+    use super::translate::chat::{FunctionCall, Message, MessageContent, Role, ToolCall};
+    let has_calls = !turn.calls.is_empty();
+    chat.messages.push(Message {
+        role: Role::Assistant,
+        content: Some(MessageContent::Text(turn.text.unwrap_or_default())),
+        reasoning_content: if has_calls { turn.reasoning } else { None },
+        tool_calls: turn
+            .calls
+            .iter()
+            .map(|c| ToolCall {
+                id: c.id.clone(),
+                kind: "function",
+                function: FunctionCall {
+                    name: c.name.clone(),
+                    arguments: c.arguments.clone(),
+                },
+            })
+            .collect(),
+        tool_call_id: None,
+    });
+    for call in turn.calls {
+        let text = match &call.search {
+            Some(query) => results.get(query).cloned().unwrap_or_default(),
+            None => super::translate::request::MISSING_OUTPUT.to_owned(),
+        };
+        chat.messages.push(Message {
+            role: Role::Tool,
+            content: Some(MessageContent::Text(text)),
+            reasoning_content: None,
+            tool_calls: Vec::new(),
+            tool_call_id: Some(call.id),
+        });
+    }
+    if last {
+        // Out of search rounds: the model has to answer with what it found.
+        chat.tools
+            .retain(|t| t.function.name != WEB_SEARCH_FUNCTION);
+        if chat.tools.is_empty() {
+            chat.tool_choice = None;
+            chat.parallel_tool_calls = None;
         }
     }
 }
 
-fn sse_response(
-    state: Arc<BridgeState>,
-    pending: Pending,
-    mut translator: StreamTranslator,
-    mut ctx: RequestLog,
-) -> Response {
-    let heartbeat = state.heartbeat;
-    let body = async_stream::stream! {
-        let mut out = Vec::with_capacity(8 * 1024);
-        translator.start(&mut out);
-        yield Ok::<Bytes, Infallible>(Bytes::from(std::mem::take(&mut out)));
-        let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-
-        let resp = match pending {
-            Pending::Ready(resp) => Ok(resp),
-            Pending::Waiting(mut send) => loop {
-                tokio::select! {
-                    result = &mut send => break match result {
-                        Ok(resp) if resp.status().is_success() => Ok(resp),
-                        Ok(resp) => Err(upstream_error(resp).await),
-                        Err(e) => Err(transport_error(&state.chat_url, &e)),
-                    },
-                    _ = ticker.tick() => {
-                        translator.heartbeat(&mut out);
-                        yield Ok(Bytes::from(std::mem::take(&mut out)));
-                    }
-                }
-            },
-        };
-
-        match resp {
-            Err(error) => translator.fail(error),
-            Ok(mut resp) => {
-                ctx.saw(&resp);
-                let mut reader = UpstreamReader::new(&resp);
-                // Whether Codex got an event since the last tick: upstream bytes that produce no
-                // event (freeform-tool arguments, keep-alive comments) do not reset its timer.
-                let mut sent = false;
-                loop {
-                    tokio::select! {
-                        biased;
-                        chunk = resp.chunk() => match chunk {
-                            Ok(Some(bytes)) => {
-                                let complete = reader.push(&bytes, &mut translator, &mut out);
-                                if !out.is_empty() {
-                                    sent = true;
-                                    yield Ok(Bytes::from(std::mem::take(&mut out)));
-                                }
-                                if complete {
-                                    reader.end(&mut translator, &mut out);
-                                    drain_in_background(resp);
-                                    break;
-                                }
-                            }
-                            Ok(None) => {
-                                reader.end(&mut translator, &mut out);
-                                break;
-                            }
-                            Err(e) => {
-                                reader.error(transport_error(&state.chat_url, &e), &mut translator, &mut out);
-                                break;
-                            }
-                        },
-                        _ = ticker.tick() => {
-                            if !sent {
-                                translator.heartbeat(&mut out);
-                                yield Ok(Bytes::from(std::mem::take(&mut out)));
-                            }
-                            sent = false;
-                        }
-                    }
-                }
+/// The client asked for `stream: false`: the same drive, no events, one JSON Response object;
+/// nothing has been sent yet, so every failure is a proper HTTP error.
+async fn complete_json(job: Job, send: SendFuture) -> Result<Response, ApiError> {
+    let mut steps = Box::pin(drive(job, Pending::Waiting(send)));
+    let mut end = None;
+    while let Some(step) = steps.next().await {
+        if let Step::End(result, route) = step {
+            end = Some((result, route));
+        }
+    }
+    match end {
+        Some((Ok(response), route)) => {
+            let mut response = axum::Json(response).into_response();
+            if let Some(route) = route.as_deref().and_then(|r| HeaderValue::from_str(r).ok()) {
+                response.headers_mut().insert("x-aimux-route", route);
             }
+            Ok(response)
         }
-        translator.finish(&mut out);
-        match translator.outcome() {
-            Some(super::translate::Outcome::Failed(e)) => ctx.log(e.status, Some(&e.message)),
-            _ => ctx.log(200, None),
-        }
-        yield Ok(Bytes::from(out));
-    };
-    let mut response = Response::new(Body::from_stream(body));
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    response
+        Some((Err(e), _)) => Err(ApiError::from(&e)),
+        None => Err(ApiError::from(&UpstreamError::truncated())),
+    }
 }
 
 async fn responses_other(method: Method) -> Response {

@@ -1,16 +1,19 @@
 //! `aimux bridge`: bind, announce, serve until SIGINT/SIGTERM.
 
 use std::net::IpAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
 
+use crate::bridge::server::WebSearchMode;
 use crate::bridge::{BridgeState, app, normalize_upstream, serve};
+use crate::dashboard::DashboardCtx;
 use crate::error::user_error;
 use crate::server_info::ServerInfo;
-use crate::settings::BridgeSettings;
+use crate::settings::{BridgeSettings, Env};
 
 /// How long in-flight streams may run on after a shutdown signal.
 const DRAIN: Duration = Duration::from_secs(10);
@@ -32,7 +35,7 @@ pub fn upstream_is_local(upstream: &str) -> bool {
         .unwrap_or(false)
 }
 
-pub async fn run(settings: BridgeSettings) -> anyhow::Result<()> {
+pub async fn run(settings: BridgeSettings, env: &Env, home: &Path) -> anyhow::Result<()> {
     let host = settings.host.value.as_str();
     if !is_loopback(host) && settings.token.is_none() {
         return Err(user_error(format!(
@@ -44,12 +47,27 @@ pub async fn run(settings: BridgeSettings) -> anyhow::Result<()> {
     let upstream = normalize_upstream(&settings.upstream.value)
         .map_err(|e| user_error(format!("{e} (from {})", settings.upstream.source)))?;
     let token = settings.token.map(|t| t.value);
-    let state = Arc::new(BridgeState::new(
+    let dashboard = DashboardCtx::new(
+        env.clone(),
+        home.to_owned(),
+        upstream.clone(),
+        token.clone(),
+    );
+    let mut state = BridgeState::new(
         &upstream,
         token,
         settings.heartbeat,
-        settings.internal_secret,
-    )?);
+        settings.internal_secret.clone(),
+    )?;
+    // Searches run in the aimux proxy, which needs the internal secret: only then is it on.
+    if let (Some(max_rounds), true) = (
+        settings.web_search_rounds,
+        settings.internal_secret.is_some(),
+    ) {
+        state = state.with_web_search(WebSearchMode { max_rounds });
+    }
+    state = state.with_dashboard(dashboard);
+    let state = Arc::new(state);
 
     let port = settings.port.value;
     let listener = match TcpListener::bind((host, port)).await {

@@ -51,11 +51,15 @@ pub async fn run(
     config_path: &Path,
     home: &Path,
 ) -> anyhow::Result<()> {
-    match action {
-        SwitchAction::On => on(env, file, config_path, home).await,
-        SwitchAction::Off => off(env, home),
-        SwitchAction::Status => show_status(env, home),
+    let lines = match action {
+        SwitchAction::On => on(env, file, config_path, home).await?,
+        SwitchAction::Off => off(env, home)?,
+        SwitchAction::Status => return show_status(env, home),
+    };
+    for line in &lines {
+        eprintln!("{line}");
     }
+    Ok(())
 }
 
 /// The record belongs to this CODEX_HOME's config.toml (not one switched under another).
@@ -71,7 +75,14 @@ fn check_same_config(record: &DesktopRecord, config: &Path) -> anyhow::Result<()
     Ok(())
 }
 
-async fn on(env: &Env, file: &FileConfig, config_path: &Path, home: &Path) -> anyhow::Result<()> {
+/// `aimux desktop on` (also the dashboard's master switch): returns what the CLI prints.
+pub async fn on(
+    env: &Env,
+    file: &FileConfig,
+    config_path: &Path,
+    home: &Path,
+) -> anyhow::Result<Vec<String>> {
+    let mut lines = Vec::new();
     let prep = prepare(env, file, config_path, home).await?;
     let config = prep.codex_home.join("config.toml");
     let prev = load_record(home)?;
@@ -124,36 +135,41 @@ async fn on(env: &Env, file: &FileConfig, config_path: &Path, home: &Path) -> an
         ));
     }
     for n in &notes {
-        eprintln!("note: {n}");
+        lines.push(format!("note: {n}"));
     }
     for w in legacy_warnings(&prep.codex_home) {
-        eprintln!("warning: {w}");
+        lines.push(format!("warning: {w}"));
     }
     if !wrote && prev.is_some() {
-        eprintln!("aimux desktop: already on (model {model}); nothing changed.");
-        return Ok(());
+        lines.push(format!(
+            "aimux desktop: already on (model {model}); nothing changed."
+        ));
+        return Ok(lines);
     }
     for c in &changes {
-        eprintln!("aimux desktop: {c}");
+        lines.push(format!("aimux desktop: {c}"));
     }
-    eprintln!(
+    lines.push(format!(
         "Codex Desktop now uses aimux at {} (model {model}).",
         prep.base_url
-    );
+    ));
     if spec.token.is_some() {
-        eprintln!(
+        lines.push(
             "note: the bridge token is in config.toml's [model_providers.aimux.http_headers]: \
              Desktop apps do not see your shell's AIMUX_TOKEN"
+                .to_owned(),
         );
     }
-    eprintln!("{RESTART} Undo with `aimux desktop off`.");
-    Ok(())
+    lines.push(format!("{RESTART} Undo with `aimux desktop off`."));
+    Ok(lines)
 }
 
-fn off(env: &Env, home: &Path) -> anyhow::Result<()> {
+/// `aimux desktop off` (also the dashboard's master switch): returns what the CLI prints.
+pub fn off(env: &Env, home: &Path) -> anyhow::Result<Vec<String>> {
+    let mut lines = Vec::new();
     let Some(record) = load_record(home)? else {
-        eprintln!("aimux desktop: already off; nothing to restore.");
-        return Ok(());
+        lines.push("aimux desktop: already off; nothing to restore.".to_owned());
+        return Ok(lines);
     };
     let config = codex_home(env)?.join("config.toml");
     check_same_config(&record, &config)?;
@@ -166,32 +182,70 @@ fn off(env: &Env, home: &Path) -> anyhow::Result<()> {
     let path = record_path(home);
     std::fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
     for key in &kept {
-        eprintln!("note: left `{key}` as it is: it changed since `aimux desktop on`");
+        lines.push(format!(
+            "note: left `{key}` as it is: it changed since `aimux desktop on`"
+        ));
     }
     if wrote {
-        eprintln!(
+        lines.push(format!(
             "aimux desktop: restored {}{}",
             config.display(),
             backup.map_or(String::new(), |b| format!(" (backup: {})", b.display()))
-        );
+        ));
     } else {
-        eprintln!("aimux desktop: off; {} needed no change.", config.display());
+        lines.push(format!(
+            "aimux desktop: off; {} needed no change.",
+            config.display()
+        ));
     }
-    eprintln!("{RESTART}");
-    Ok(())
+    lines.push(RESTART.to_owned());
+    Ok(lines)
 }
 
-fn show_status(env: &Env, home: &Path) -> anyhow::Result<()> {
+/// What `aimux desktop status` looks at: the switched (or the current) config.toml, its state,
+/// and since when. Never the record's values (they may hold the bridge token).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Current {
+    pub config: std::path::PathBuf,
+    pub status: DesktopStatus,
+    /// When `on` first switched it (UTC, `20260131T235959Z`).
+    pub since: Option<String>,
+    /// config.toml's `model`.
+    pub model: Option<String>,
+    /// `model_provider = "aimux"` is set without `aimux desktop on`.
+    pub foreign_aimux: bool,
+}
+
+pub fn current(env: &Env, home: &Path) -> anyhow::Result<Current> {
     let record = load_record(home)?;
     let config = match &record {
         Some(r) => r.config.clone(),
         None => codex_home(env)?.join("config.toml"),
     };
     let loaded = codex_config::read(&config)?;
-    match status(&loaded.doc, record.as_ref()) {
+    let status = status(&loaded.doc, record.as_ref());
+    Ok(Current {
+        foreign_aimux: status == DesktopStatus::Off
+            && get_str(&loaded.doc, &["model_provider"]) == Some("aimux"),
+        model: get_str(&loaded.doc, &["model"]).map(str::to_owned),
+        since: record.map(|r| r.since),
+        config,
+        status,
+    })
+}
+
+fn show_status(env: &Env, home: &Path) -> anyhow::Result<()> {
+    let Current {
+        config,
+        status,
+        since,
+        foreign_aimux,
+        ..
+    } = current(env, home)?;
+    match status {
         DesktopStatus::Off => {
             println!("off");
-            if get_str(&loaded.doc, &["model_provider"]) == Some("aimux") {
+            if foreign_aimux {
                 eprintln!(
                     "{} uses model_provider = \"aimux\", but not through `aimux desktop on`",
                     config.display()
@@ -200,8 +254,8 @@ fn show_status(env: &Env, home: &Path) -> anyhow::Result<()> {
         }
         DesktopStatus::On => {
             println!("on");
-            if let Some(r) = &record {
-                eprintln!("{} switched to aimux since {}", config.display(), r.since);
+            if let Some(since) = &since {
+                eprintln!("{} switched to aimux since {since}", config.display());
             }
         }
         DesktopStatus::Modified(keys) => {

@@ -170,6 +170,75 @@ pub fn write_if_changed(path: &Path, text: &str) -> anyhow::Result<bool> {
     Ok(true)
 }
 
+/// A catalog built for writing, with what `gen-catalog` says about it.
+pub struct Generated {
+    pub catalog: Catalog,
+    pub source: Source,
+    /// The file's bytes ([`Catalog::render`]).
+    pub text: String,
+}
+
+impl Generated {
+    pub async fn build(
+        env: &Env,
+        file: &FileConfig,
+        config_path: &Path,
+        home: &Path,
+    ) -> anyhow::Result<Generated> {
+        let (catalog, source) = build_catalog(env, file, config_path, home).await?;
+        let text = catalog.render();
+        Ok(Generated {
+            catalog,
+            source,
+            text,
+        })
+    }
+
+    /// `aimux gen-catalog: 12 models (9 in the picker) from ...`.
+    pub fn summary(&self) -> String {
+        let visible = self
+            .catalog
+            .models
+            .iter()
+            .filter(|m| m.visibility == catalog::Visibility::List)
+            .count();
+        format!(
+            "aimux gen-catalog: {} models ({visible} in the picker) from {}",
+            self.catalog.models.len(),
+            self.source.describe()
+        )
+    }
+
+    /// Writes the catalog to `out` unless it already holds it; returns the line saying which.
+    pub fn write(&self, out: &Path) -> anyhow::Result<String> {
+        let wrote = write_if_changed(out, &self.text)
+            .with_context(|| format!("writing {}", out.display()))?;
+        Ok(format!(
+            "{} {} ({} kB)",
+            if wrote { "wrote" } else { "unchanged:" },
+            out.display(),
+            self.text.len().div_ceil(1024)
+        ))
+    }
+}
+
+/// `aimux gen-catalog` with no flags (also the dashboard's "Update models"): writes
+/// `$CODEX_HOME/aimux-catalog.json`, which the profile and desktop mode both read. Returns what
+/// the CLI prints.
+pub async fn update(
+    env: &Env,
+    file: &FileConfig,
+    config_path: &Path,
+    home: &Path,
+) -> anyhow::Result<Vec<String>> {
+    let out = catalog_path(
+        &codex_config::codex_home(env)
+            .ok_or_else(|| user_error("cannot find Codex's home: set CODEX_HOME (or HOME)"))?,
+    );
+    let generated = Generated::build(env, file, config_path, home).await?;
+    Ok(vec![generated.summary(), generated.write(&out)?])
+}
+
 pub async fn run(
     args: GenCatalogArgs,
     env: &Env,
@@ -183,6 +252,12 @@ pub async fn run(
             "--check compares a file: give --out FILE, not -",
         ));
     }
+    if args.out.is_none() && !args.check {
+        for line in update(env, file, config_path, home).await? {
+            eprintln!("{line}");
+        }
+        return Ok(());
+    }
     let out: PathBuf = match args.out {
         Some(p) => p,
         None => catalog_path(
@@ -190,18 +265,9 @@ pub async fn run(
                 .ok_or_else(|| user_error("cannot find Codex's home: set CODEX_HOME (or HOME)"))?,
         ),
     };
-    let (catalog, source) = build_catalog(env, file, config_path, home).await?;
-    let text = catalog.render();
-    let visible = catalog
-        .models
-        .iter()
-        .filter(|m| m.visibility == catalog::Visibility::List)
-        .count();
-    eprintln!(
-        "aimux gen-catalog: {} models ({visible} in the picker) from {}",
-        catalog.models.len(),
-        source.describe()
-    );
+    let generated = Generated::build(env, file, config_path, home).await?;
+    eprintln!("{}", generated.summary());
+    let text = &generated.text;
     if stdout {
         print!("{text}");
         return Ok(());
@@ -228,14 +294,7 @@ pub async fn run(
             )))
         };
     }
-    let wrote =
-        write_if_changed(&out, &text).with_context(|| format!("writing {}", out.display()))?;
-    eprintln!(
-        "{} {} ({} kB)",
-        if wrote { "wrote" } else { "unchanged:" },
-        out.display(),
-        text.len().div_ceil(1024)
-    );
+    eprintln!("{}", generated.write(&out)?);
     Ok(())
 }
 

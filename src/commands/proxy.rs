@@ -139,6 +139,11 @@ pub async fn run(
         connect_timeout: Duration::from_secs(p.connect_timeout_s.unwrap_or(10)),
         codex,
         usage,
+        websearch: if file.websearch.is_enabled() {
+            file.websearch.provider(&env)
+        } else {
+            Err("web search is off: run `aimux websearch on`".to_owned())
+        },
     };
     let names: Vec<String> = registry.providers().map(|p| p.name.clone()).collect();
     let state = Arc::new(ProxyState::new(registry, opts)?);

@@ -262,6 +262,32 @@ pub async fn run(
     config_path: &Path,
     home: &Path,
 ) -> anyhow::Result<()> {
+    let done = configure(args, env, file, config_path, home).await?;
+    for line in &done.lines {
+        eprintln!("{line}");
+    }
+    Ok(())
+}
+
+/// What [`configure`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetupDone {
+    /// The profile's model now.
+    pub model: String,
+    /// What the CLI prints, one entry per `eprintln!`.
+    pub lines: Vec<String>,
+}
+
+/// `aimux setup` (also the dashboard's default-model picker): writes the profile, the catalog
+/// and the base prompt.
+pub async fn configure(
+    args: SetupArgs,
+    env: &Env,
+    file: &FileConfig,
+    config_path: &Path,
+    home: &Path,
+) -> anyhow::Result<SetupDone> {
+    let mut lines = Vec::new();
     let prep = prepare(env, file, config_path, home).await?;
     let mut changes = prep.changes;
     let mut notes = prep.notes;
@@ -342,30 +368,33 @@ pub async fn run(
     let up = bridge_is_up(&prep.base_url).await;
 
     if changes.is_empty() {
-        eprintln!("aimux setup: nothing to change; the Codex profile and catalog are up to date.");
+        lines.push(
+            "aimux setup: nothing to change; the Codex profile and catalog are up to date."
+                .to_owned(),
+        );
     } else {
         for c in &changes {
-            eprintln!("aimux setup: {c}");
+            lines.push(format!("aimux setup: {c}"));
         }
     }
-    eprintln!(
+    lines.push(format!(
         "model: {model} ({} models in the catalog; --model SLUG picks another)",
         prep.catalog.models.len()
-    );
+    ));
     for n in &notes {
-        eprintln!("note: {n}");
+        lines.push(format!("note: {n}"));
     }
     for w in &warnings {
-        eprintln!("warning: {w}");
+        lines.push(format!("warning: {w}"));
     }
     if !up {
-        eprintln!(
+        lines.push(format!(
             "note: the bridge does not answer at {} yet; start the link with `aimux start`",
             prep.base_url
-        );
+        ));
     }
-    eprintln!("\nTry it:\n  codex -p {PROFILE}");
-    Ok(())
+    lines.push(format!("\nTry it:\n  codex -p {PROFILE}"));
+    Ok(SetupDone { model, lines })
 }
 
 #[cfg(test)]

@@ -12,15 +12,28 @@ use crate::settings::Env;
 
 pub fn run(action: SwitchAction, env: &Env, config_path: &Path, home: &Path) -> anyhow::Result<()> {
     match action {
-        SwitchAction::On => switch(true, env, config_path, home),
-        SwitchAction::Off => switch(false, env, config_path, home),
+        SwitchAction::On | SwitchAction::Off => {
+            let lines = switch(action == SwitchAction::On, env, config_path, home)?;
+            for line in &lines {
+                eprintln!("{line}");
+            }
+            Ok(())
+        }
         SwitchAction::Status => show_status(env, config_path),
     }
 }
 
-fn switch(enabled: bool, env: &Env, config_path: &Path, home: &Path) -> anyhow::Result<()> {
+/// `aimux websearch on|off` (also the dashboard's switch): edits both files and returns what
+/// the CLI prints, one line each.
+pub fn switch(
+    enabled: bool,
+    env: &Env,
+    config_path: &Path,
+    home: &Path,
+) -> anyhow::Result<Vec<String>> {
     let word = if enabled { "on" } else { "off" };
     let mode = WebSearchMode::from_enabled(enabled);
+    let mut lines = Vec::new();
 
     // aimux's own config: validated as an aimux config before it is written.
     let aimux = codex_config::read(config_path)?;
@@ -49,40 +62,69 @@ fn switch(enabled: bool, env: &Env, config_path: &Path, home: &Path) -> anyhow::
     };
 
     if !wrote_aimux && wrote_profile != Some(true) {
-        eprintln!("aimux websearch: already {word}; nothing changed.");
+        lines.push(format!("aimux websearch: already {word}; nothing changed."));
     } else {
-        eprintln!(
+        lines.push(format!(
             "aimux websearch: {word} ([websearch] enabled = {enabled} in {})",
             config_path.display()
-        );
+        ));
     }
     match wrote_profile {
-        Some(_) => eprintln!("{}: web_search = \"{}\"", profile.display(), mode.as_str()),
-        None => eprintln!(
+        Some(_) => lines.push(format!(
+            "{}: web_search = \"{}\"",
+            profile.display(),
+            mode.as_str()
+        )),
+        None => lines.push(format!(
             "note: {} does not exist yet; `aimux setup` writes it with web_search = \"{}\"",
             profile.display(),
             mode.as_str()
-        ),
+        )),
     }
     if enabled {
-        eprintln!(
+        lines.push(
             "note: Codex now offers the model a web_search tool; this aimux version does not run \
              searches for it yet (the bridge drops the tool), so models answer without searching"
+                .to_owned(),
         );
     }
-    Ok(())
+    Ok(lines)
 }
 
-fn show_status(env: &Env, config_path: &Path) -> anyhow::Result<()> {
+/// What `aimux websearch status` reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    /// `[websearch] enabled` in aimux's config.toml.
+    pub enabled: bool,
+    /// The aimux profile.
+    pub profile: std::path::PathBuf,
+    /// Its `web_search`, when set.
+    pub codex_mode: Option<String>,
+}
+
+pub fn status(env: &Env, config_path: &Path) -> anyhow::Result<Status> {
     let aimux = codex_config::read(config_path)?;
     let enabled = get(&aimux.doc, &["websearch".into(), "enabled".into()])
         .and_then(|v| v.as_bool())
         .unwrap_or(false);
-    println!("{}", if enabled { "on" } else { "off" });
     let profile = profile_path(&codex_home(env)?);
     let codex_mode = codex_config::read(&profile)
         .ok()
         .and_then(|l| get_str(&l.doc, &["web_search"]).map(str::to_owned));
+    Ok(Status {
+        enabled,
+        profile,
+        codex_mode,
+    })
+}
+
+fn show_status(env: &Env, config_path: &Path) -> anyhow::Result<()> {
+    let Status {
+        enabled,
+        profile,
+        codex_mode,
+    } = status(env, config_path)?;
+    println!("{}", if enabled { "on" } else { "off" });
     eprintln!(
         "{}: [websearch] enabled = {enabled}; {}: web_search = {}",
         config_path.display(),

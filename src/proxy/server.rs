@@ -49,6 +49,8 @@ pub struct ProxyOptions {
     pub connect_timeout: Duration,
     pub codex: Option<Arc<dyn Backend>>,
     pub usage: Option<UsageSink>,
+    /// Where `POST /v1/aimux/search` sends queries; `Err` says why search is unavailable.
+    pub websearch: Result<crate::websearch::Provider, String>,
 }
 
 pub struct ProxyState {
@@ -130,6 +132,7 @@ pub fn app(state: Arc<ProxyState>, loopback_only: bool) -> Router {
     Router::new()
         .route("/v1/chat/completions", post(chat_completions))
         .route("/v1/models", get(models))
+        .route("/v1/aimux/search", post(web_search))
         .route("/health", get(health))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -969,6 +972,53 @@ async fn models(State(state): State<Arc<ProxyState>>, headers: HeaderMap) -> Res
         return e.into_response();
     }
     axum::Json(aggregate_models(&state).await).into_response()
+}
+
+/// Runs a web search for the bridge (which holds no keys): `{"query", "count"}` →
+/// `{"results": [{title, url, date, snippet}]}`.
+async fn web_search(
+    State(state): State<Arc<ProxyState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(e) = authorize(&state, &headers) {
+        return e.into_response();
+    }
+    #[derive(serde::Deserialize)]
+    struct Query {
+        query: String,
+        count: Option<u32>,
+    }
+    let q: Query = match serde_json::from_slice(&body) {
+        Ok(q) => q,
+        Err(e) => {
+            return ApiError::invalid_request(format!("invalid search request: {e}"))
+                .into_response();
+        }
+    };
+    let provider = match &state.opts.websearch {
+        Ok(p) => p,
+        Err(why) => {
+            return ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "server_error",
+                Some("websearch_unavailable"),
+                why.clone(),
+            )
+            .into_response();
+        }
+    };
+    let count = q.count.unwrap_or(crate::websearch::DEFAULT_COUNT);
+    match crate::websearch::search(&state.client, provider, &q.query, count).await {
+        Ok(results) => axum::Json(json!({"query": q.query, "results": results})).into_response(),
+        Err(e) => ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "server_error",
+            Some("websearch_failed"),
+            e,
+        )
+        .into_response(),
+    }
 }
 
 async fn health(State(state): State<Arc<ProxyState>>) -> Response {

@@ -10,3 +10,4 @@ mod codex_integration;
 mod lifecycle;
 mod openai_sdk;
 mod proxy_http;
+mod websearch;

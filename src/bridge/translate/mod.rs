@@ -13,5 +13,8 @@ pub mod tools;
 mod tests;
 
 pub use errors::UpstreamError;
-pub use request::{RequestError, Translated, translate_request};
-pub use stream::{Outcome, StreamTranslator};
+pub use request::{
+    RequestError, TranslateOptions, Translated, WEB_SEARCH_FUNCTION, translate_request,
+    translate_request_with,
+};
+pub use stream::{Outcome, PendingSearch, RoundTurn, StreamTranslator, TurnCall};

@@ -40,7 +40,55 @@ pub struct Translated {
 /// turn): strict providers reject an assistant `tool_calls` message without a reply to each call.
 pub const MISSING_OUTPUT: &str = "(no output: the call was not completed)";
 
+/// What the bridge adds to a plain translation.
+#[derive(Debug, Default, Clone)]
+pub struct TranslateOptions {
+    /// The bridge executes web search: offer the model a `web_search` function when the client
+    /// offered the hosted tool, and replay `web_search_call` history with its results.
+    pub web_search: bool,
+    /// Result text per query, for `web_search_call` items in the history.
+    pub search_results: HashMap<String, String>,
+}
+
+/// The name of the bridge's search function as the model sees it.
+pub const WEB_SEARCH_FUNCTION: &str = "web_search";
+
+/// Stands in for the results of a search that can no longer be reproduced.
+pub const SEARCH_RESULTS_GONE: &str =
+    "(the results of this earlier search are no longer available)";
+
+fn web_search_function() -> ChatTool {
+    ChatTool {
+        kind: "function",
+        function: ChatFunction {
+            name: WEB_SEARCH_FUNCTION.to_owned(),
+            description: Some(
+                "Search the web. Use it for current events, recent releases, documentation and                  anything you are not sure about; cite the URLs you use."
+                    .to_owned(),
+            ),
+            parameters: json!({
+                "type": "object",
+                "properties": {
+                    "query": {"type": "string", "description": "The search query."},
+                    "count": {"type": "integer", "minimum": 1, "maximum": 10,
+                              "description": "How many results (default 5)."}
+                },
+                "required": ["query"],
+                "additionalProperties": false
+            }),
+            strict: None,
+        },
+    }
+}
+
 pub fn translate_request(req: ResponsesRequest) -> Result<Translated, RequestError> {
+    translate_request_with(req, &TranslateOptions::default())
+}
+
+pub fn translate_request_with(
+    req: ResponsesRequest,
+    opts: &TranslateOptions,
+) -> Result<Translated, RequestError> {
     if req.previous_response_id.is_some() {
         return Err(RequestError::new(
             "previous_response_id is not supported: aimux keeps no server-side state; send the \
@@ -52,8 +100,12 @@ pub fn translate_request(req: ResponsesRequest) -> Result<Translated, RequestErr
         return Err(RequestError::new("`model` must not be empty", "model"));
     }
 
-    let (chat_tools, tools, web_search_offered) = translate_tools(&req.tools);
-    let messages = translate_input(req.instructions, req.input, &tools)?;
+    let (mut chat_tools, mut tools, web_search_offered) = translate_tools(&req.tools);
+    if opts.web_search && web_search_offered {
+        tools.insert(ToolKind::WebSearch, None, WEB_SEARCH_FUNCTION);
+        chat_tools.push(web_search_function());
+    }
+    let messages = translate_input(req.instructions, req.input, &tools, opts)?;
 
     let tool_choice = if chat_tools.is_empty() {
         None
@@ -262,12 +314,15 @@ struct Builder<'a> {
     turn: Turn,
     outputs: HashMap<&'a str, &'a RawItem>,
     used: HashSet<&'a str>,
+    /// Outputs the bridge supplies itself (web search results), by call id.
+    synthetic: HashMap<String, String>,
 }
 
 fn translate_input(
     instructions: Option<String>,
     input: Input,
     tools: &ToolMap,
+    opts: &TranslateOptions,
 ) -> Result<Vec<Message>, RequestError> {
     let items = match input {
         Input::Text(text) => vec![RawItem {
@@ -285,6 +340,7 @@ fn translate_input(
         turn: Turn::default(),
         outputs: HashMap::new(),
         used: HashSet::new(),
+        synthetic: HashMap::new(),
     };
     if let Some(text) = instructions.filter(|t| !t.is_empty()) {
         b.system.push(text);
@@ -369,6 +425,35 @@ fn translate_input(
                         images,
                     ));
                 }
+            }
+            "web_search_call" if opts.web_search => {
+                // A search the bridge ran (or OpenAI's hosted one): a call plus its results, so
+                // the model still knows what it found.
+                let Some(query) = item.search_query() else {
+                    continue;
+                };
+                let id = item
+                    .id
+                    .clone()
+                    .unwrap_or_else(|| format!("ws_{}", b.synthetic.len()));
+                if b.turn.calls.iter().any(|c| c.id == id) || b.synthetic.contains_key(&id) {
+                    continue;
+                }
+                let results = opts
+                    .search_results
+                    .get(query)
+                    .cloned()
+                    .unwrap_or_else(|| SEARCH_RESULTS_GONE.to_owned());
+                b.synthetic.insert(id.clone(), results);
+                b.turn.calls.push(ToolCall {
+                    id,
+                    kind: "function",
+                    function: FunctionCall {
+                        name: WEB_SEARCH_FUNCTION.to_owned(),
+                        arguments: json!({ "query": query }).to_string(),
+                    },
+                });
+                b.flush()?;
             }
             "item_reference" => {
                 return Err(RequestError::new(
@@ -475,6 +560,16 @@ impl<'a> Builder<'a> {
         });
         let mut images = Vec::new();
         for id in ids {
+            if let Some(text) = self.synthetic.get(&id) {
+                self.messages.push(Message {
+                    role: Role::Tool,
+                    content: Some(MessageContent::Text(text.clone())),
+                    reasoning_content: None,
+                    tool_calls: Vec::new(),
+                    tool_call_id: Some(id),
+                });
+                continue;
+            }
             let output = self.outputs.get(id.as_str()).copied();
             let text = match output {
                 Some(item) => {

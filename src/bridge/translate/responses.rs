@@ -60,6 +60,26 @@ impl Default for Input {
     }
 }
 
+impl Input {
+    /// The queries of the `web_search_call` items in the history.
+    pub fn web_search_queries(&self) -> Vec<String> {
+        match self {
+            Input::Text(_) => Vec::new(),
+            Input::Items(items) => items
+                .iter()
+                .filter(|i| i.kind.as_deref() == Some("web_search_call"))
+                .filter_map(|i| i.search_query().map(str::to_owned))
+                .collect(),
+        }
+    }
+}
+
+impl RawItem {
+    pub fn search_query(&self) -> Option<&str> {
+        self.action.as_ref()?.get("query")?.as_str()
+    }
+}
+
 impl<'de> Deserialize<'de> for Input {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
@@ -91,6 +111,9 @@ impl<'de> Deserialize<'de> for Input {
 pub struct RawItem {
     #[serde(rename = "type")]
     pub kind: Option<String>,
+    pub id: Option<String>,
+    /// `web_search_call`: `{"type": "search", "query": ...}`.
+    pub action: Option<Value>,
     pub role: Option<String>,
     pub content: Option<Content>,
     pub call_id: Option<String>,

@@ -16,7 +16,43 @@ use serde_json::{Value, json};
 enum ItemKind {
     Reasoning,
     Message,
-    Call { call_id: String, name: String },
+    Call {
+        call_id: String,
+        name: String,
+    },
+    /// A search the bridge ran for the model.
+    WebSearch {
+        query: String,
+    },
+}
+
+/// A call to the bridge's `web_search` function, waiting to be run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingSearch {
+    /// Which item it is (pass it back to [`StreamTranslator::record_search`]).
+    pub index: usize,
+    pub call_id: String,
+    /// Empty when the arguments had no usable query.
+    pub query: String,
+    pub count: Option<u32>,
+}
+
+/// What the model said in the current round, to send back with the search results.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoundTurn {
+    pub text: Option<String>,
+    pub reasoning: Option<String>,
+    pub calls: Vec<TurnCall>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TurnCall {
+    pub id: String,
+    /// The upstream function name.
+    pub name: String,
+    pub arguments: String,
+    /// For a search the bridge ran: its query.
+    pub search: Option<String>,
 }
 
 #[derive(Debug)]
@@ -58,6 +94,10 @@ pub struct StreamTranslator {
     estimated_input_tokens: u64,
     outcome: Option<Outcome>,
     think: Think,
+    /// Items before this index belong to earlier rounds (web search).
+    round_start: usize,
+    /// Usage of earlier rounds: input, cached, output, reasoning, total.
+    usage_sum: [u64; 5],
 }
 
 /// Models served without a reasoning parser (Qwen3, DeepSeek-R1 distills on vLLM, llama.cpp,
@@ -143,6 +183,8 @@ impl StreamTranslator {
             estimated_input_tokens,
             outcome: None,
             think: Think::Undecided(String::new()),
+            round_start: 0,
+            usage_sum: [0; 5],
         }
     }
 
@@ -208,6 +250,7 @@ impl StreamTranslator {
             ItemKind::Reasoning => "rs",
             ItemKind::Message => "msg",
             ItemKind::Call { .. } => "fc",
+            ItemKind::WebSearch { .. } => "ws",
         };
         let index = self.items.len();
         self.items.push(Item {
@@ -229,8 +272,11 @@ impl StreamTranslator {
             return;
         }
         if let ItemKind::Call { name, .. } = &item.kind
-            && name.is_empty()
+            && (name.is_empty()
+                || self.tools.resolve(name).map(|o| o.kind) == Some(ToolKind::WebSearch))
         {
+            // Nameless calls wait for their name; the bridge's own search shows up as a
+            // `web_search_call` once it has run.
             return;
         }
         let id = item.id.clone();
@@ -258,7 +304,7 @@ impl StreamTranslator {
                     "part": {"type": "summary_text", "text": ""}
                 }),
             ),
-            ItemKind::Call { .. } => {}
+            ItemKind::Call { .. } | ItemKind::WebSearch { .. } => {}
         }
     }
 
@@ -574,6 +620,10 @@ impl StreamTranslator {
                 if matches!(outcome, Outcome::Incomplete(_)) {
                     continue;
                 }
+                // A search the bridge did not run (out of rounds) is not the client's to run.
+                if self.tools.resolve(name).map(|o| o.kind) == Some(ToolKind::WebSearch) {
+                    continue;
+                }
             }
             self.close_item(out, index);
             output.push(self.item_json(index, "completed", true));
@@ -630,6 +680,7 @@ impl StreamTranslator {
                     }),
                 );
             }
+            ItemKind::WebSearch { .. } => {}
             ItemKind::Call { .. } => {
                 if !self.is_custom(index) {
                     self.event(
@@ -653,6 +704,10 @@ impl StreamTranslator {
         let item = &self.items[index];
         let text = if full { item.text.as_str() } else { "" };
         match &item.kind {
+            ItemKind::WebSearch { query } => json!({
+                "type": "web_search_call", "id": item.id, "status": status,
+                "action": {"type": "search", "query": query},
+            }),
             ItemKind::Message => json!({
                 "type": "message", "id": item.id, "status": status, "role": "assistant",
                 "content": if full {
@@ -732,7 +787,100 @@ impl StreamTranslator {
         }
     }
 
-    fn usage_json(&self) -> Value {
+    /// The calls to the bridge's `web_search` function in the current round.
+    pub fn pending_searches(&self) -> Vec<PendingSearch> {
+        let mut out = Vec::new();
+        for (index, item) in self.items.iter().enumerate().skip(self.round_start) {
+            let ItemKind::Call { call_id, name } = &item.kind else {
+                continue;
+            };
+            if item.dropped || self.tools.resolve(name).map(|o| o.kind) != Some(ToolKind::WebSearch)
+            {
+                continue;
+            }
+            let args: Value = serde_json::from_str(&item.text).unwrap_or(Value::Null);
+            out.push(PendingSearch {
+                index,
+                call_id: call_id.clone(),
+                query: args["query"].as_str().unwrap_or("").trim().to_owned(),
+                count: args["count"].as_u64().map(|c| c as u32),
+            });
+        }
+        out
+    }
+
+    /// Whether the current round also called tools the client runs.
+    pub fn has_client_calls(&self) -> bool {
+        self.items
+            .iter()
+            .skip(self.round_start)
+            .any(|item| match &item.kind {
+                ItemKind::Call { name, .. } => {
+                    !item.dropped
+                        && !name.is_empty()
+                        && self.tools.resolve(name).map(|o| o.kind) != Some(ToolKind::WebSearch)
+                }
+                _ => false,
+            })
+    }
+
+    /// A search was run: the call item becomes the `web_search_call` item Codex shows.
+    pub fn record_search(&mut self, out: &mut Vec<u8>, index: usize, query: &str) {
+        let item = &mut self.items[index];
+        item.kind = ItemKind::WebSearch {
+            query: query.to_owned(),
+        };
+        item.id = format!("ws_{}", &item.id[3..]);
+        self.announce(out, index);
+    }
+
+    /// The current round's text, reasoning and calls, for the follow-up request.
+    pub fn round_turn(&self) -> RoundTurn {
+        let mut turn = RoundTurn::default();
+        for item in self.items.iter().skip(self.round_start) {
+            match &item.kind {
+                ItemKind::Message if !item.dropped => turn.text = Some(item.text.clone()),
+                ItemKind::Reasoning => turn.reasoning = Some(item.text.clone()),
+                ItemKind::Call { call_id, name } if !name.is_empty() && !item.dropped => {
+                    turn.calls.push(TurnCall {
+                        id: call_id.clone(),
+                        name: name.clone(),
+                        arguments: arguments(&item.text).to_owned(),
+                        search: None,
+                    })
+                }
+                ItemKind::WebSearch { query } => turn.calls.push(TurnCall {
+                    id: item.id.clone(),
+                    name: crate::bridge::translate::WEB_SEARCH_FUNCTION.to_owned(),
+                    arguments: json!({ "query": query }).to_string(),
+                    search: Some(query.clone()),
+                }),
+                _ => {}
+            }
+        }
+        turn
+    }
+
+    /// Starts the next upstream round of the same response (after a web search): earlier items
+    /// stay, usage adds up.
+    pub fn next_round(&mut self) {
+        let [i, c, o, r, t] = self.usage_numbers();
+        self.usage_sum = [i, c, o, r, t];
+        self.usage = None;
+        self.finish_reason = None;
+        self.outcome = None;
+        self.reasoning = None;
+        self.message = None;
+        self.think = Think::Undecided(String::new());
+        for item in &mut self.items {
+            item.slot = None;
+        }
+        self.round_start = self.items.len();
+    }
+
+    /// Input, cached, output, reasoning and total tokens over all rounds so far.
+    fn usage_numbers(&self) -> [u64; 5] {
+        let [si, sc, so, sr, st] = self.usage_sum;
         let (input, cached, output, reasoning, total) = match &self.usage {
             Some(u) => {
                 let cached = u
@@ -760,12 +908,28 @@ impl StreamTranslator {
             // No usage from the upstream: an estimate (about 4 bytes a token) beats zero, which
             // would keep Codex from ever compacting the conversation.
             None => {
-                let output_bytes: usize = self.items.iter().map(|i| i.text.len()).sum();
+                let output_bytes: usize = self
+                    .items
+                    .iter()
+                    .skip(self.round_start)
+                    .map(|i| i.text.len())
+                    .sum();
                 let output = (output_bytes as u64).div_ceil(4);
                 let input = self.estimated_input_tokens;
                 (input, 0, output, 0, input + output)
             }
         };
+        [
+            si + input,
+            sc + cached,
+            so + output,
+            sr + reasoning,
+            st + total,
+        ]
+    }
+
+    fn usage_json(&self) -> Value {
+        let [input, cached, output, reasoning, total] = self.usage_numbers();
         json!({
             "input_tokens": input,
             "input_tokens_details": {"cached_tokens": cached},

@@ -765,3 +765,96 @@ fn lenient_chunks() {
         "usage inside the choice (Moonshot)"
     );
 }
+
+#[test]
+fn web_search_history_and_tool() {
+    let mut results = std::collections::HashMap::new();
+    results.insert("rust sse".to_owned(), "Web search results ...".to_owned());
+    let opts = TranslateOptions {
+        web_search: true,
+        search_results: results,
+    };
+    let req = json!({"model":"m","tools":[{"type":"web_search","external_web_access":true}],"input":[
+        user("what is sse"),
+        {"type":"web_search_call","id":"ws_1","status":"completed","action":{"type":"search","query":"rust sse"}},
+        {"type":"web_search_call","id":"ws_2","status":"completed","action":{"type":"search","query":"forgotten"}},
+        assistant("SSE is a stream.")]});
+    let t = translate_request_with(serde_json::from_value(req.clone()).unwrap(), &opts).unwrap();
+    let chat = serde_json::to_value(&t.chat).unwrap();
+    assert_eq!(chat["tools"][0]["function"]["name"], "web_search");
+    assert_eq!(
+        chat["messages"],
+        json!([{"role":"user","content":"what is sse"},
+               {"role":"assistant","content":"","tool_calls":[{"id":"ws_1","type":"function",
+                   "function":{"name":"web_search","arguments":"{\"query\":\"rust sse\"}"}}]},
+               {"role":"tool","content":"Web search results ...","tool_call_id":"ws_1"},
+               {"role":"assistant","content":"","tool_calls":[{"id":"ws_2","type":"function",
+                   "function":{"name":"web_search","arguments":"{\"query\":\"forgotten\"}"}}]},
+               {"role":"tool","content":request::SEARCH_RESULTS_GONE,"tool_call_id":"ws_2"},
+               {"role":"assistant","content":"SSE is a stream."}])
+    );
+    // Off: neither the tool nor the history reconstruction.
+    let (chat, _) = translate(req);
+    assert_eq!(chat.get("tools"), None);
+    assert_eq!(chat["messages"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn web_search_rounds_in_one_response() {
+    let mut tools = tools_for_stream();
+    tools.insert(tools::ToolKind::WebSearch, None, "web_search");
+    let mut t = StreamTranslator::new("m".into(), tools, true, 0, 0);
+    let mut out = Vec::new();
+    t.start(&mut out);
+    let round1 = [
+        delta(json!({"reasoning_content":"need facts"})),
+        tc(
+            0,
+            Some("c_ws"),
+            Some("web_search"),
+            Some("{\"query\":\"rust sse\",\"count\":3}"),
+        ),
+        finish("tool_calls"),
+        json!({"choices":[],"usage":{"prompt_tokens":10,"completion_tokens":2,"total_tokens":12}}),
+    ];
+    for c in round1 {
+        t.push(serde_json::from_value(c).unwrap(), &mut out);
+    }
+    t.end_of_stream(true);
+    let searches = t.pending_searches();
+    assert_eq!(searches.len(), 1);
+    assert_eq!(
+        (searches[0].query.as_str(), searches[0].count),
+        ("rust sse", Some(3))
+    );
+    assert!(!t.has_client_calls());
+    assert!(
+        !String::from_utf8_lossy(&out).contains("\"function_call\""),
+        "the search call is never shown as a function call"
+    );
+    t.record_search(&mut out, searches[0].index, "rust sse");
+    let turn = t.round_turn();
+    assert_eq!(turn.reasoning.as_deref(), Some("need facts"));
+    assert_eq!(turn.calls.len(), 1);
+    assert_eq!(turn.calls[0].search.as_deref(), Some("rust sse"));
+    t.next_round();
+    for c in [
+        delta(json!({"content":"Answer."})),
+        finish("stop"),
+        json!({"choices":[],"usage":{"prompt_tokens":20,"completion_tokens":3,"total_tokens":23}}),
+    ] {
+        t.push(serde_json::from_value(c).unwrap(), &mut out);
+    }
+    t.end_of_stream(true);
+    let response = t.finish(&mut out);
+    let kinds: Vec<&str> = response["output"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["reasoning", "web_search_call", "message"]);
+    assert_eq!(response["output"][1]["action"]["query"], "rust sse");
+    assert_eq!(response["usage"]["input_tokens"], 30);
+    assert_eq!(response["usage"]["total_tokens"], 35);
+}

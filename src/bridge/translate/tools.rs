@@ -14,6 +14,9 @@ pub enum ToolKind {
     /// A freeform tool wrapped as a one-string-parameter function; the call goes back as a
     /// `custom_tool_call` with the raw `input`.
     Custom,
+    /// The bridge's own `web_search` function: the bridge runs the search itself and shows Codex
+    /// a `web_search_call` item.
+    WebSearch,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

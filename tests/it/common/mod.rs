@@ -29,7 +29,7 @@ pub use bridge::{Bridge, BridgeOptions};
 pub use codex::{BASE_INSTRUCTIONS, CodexConfig, CodexHome, ExecOptions, ExecOutput, TEST_MODEL};
 pub use mock::{HttpReply, MockUpstream, RecordedRequest, Reply, SseEnd, SseItem, SseReply, chat};
 pub use process::{CommandOutput, run_with_timeout};
-pub use tools::{codex_bin, repo_root, tools_dir, venv_python};
+pub use tools::{chromium_bin, codex_bin, playwright_modules, repo_root, tools_dir, venv_python};
 
 use std::time::{Duration, Instant};
 

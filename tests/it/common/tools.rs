@@ -5,6 +5,10 @@
 //!   Override with `AIMUX_TEST_CODEX=/path/to/codex`.
 //! * [`venv_python`]: `.tools/venv` (`python3 -m venv`) with `openai==3.54.0`.
 //!   Override with `AIMUX_TEST_PYTHON=/path/to/python` (it must already have that package).
+//! * [`playwright_modules`]: `playwright-core@1.65.1` (the driver only, no browser download),
+//!   installed with `npm install --prefix .tools/playwright`; use it as `NODE_PATH`.
+//! * [`chromium_bin`]: Debian's `chromium` (`apt-get install -y chromium` when missing; needs
+//!   root or passwordless sudo). Override with `AIMUX_TEST_CHROMIUM=/path/to/chromium`.
 //!
 //! Installs are idempotent (a version marker file is written last, so a half-finished install
 //! is redone) and serialized across threads and processes (cargo-nextest) with an exclusive
@@ -25,6 +29,8 @@ use super::process::run_with_timeout;
 pub const CODEX_VERSION: &str = "0.169.0";
 /// The `openai` Python package version the SDK tests pin.
 pub const OPENAI_PY_VERSION: &str = "3.54.0";
+/// The `playwright-core` version the browser tests pin (it drives the system Chromium).
+pub const PLAYWRIGHT_CORE_VERSION: &str = "1.65.1";
 
 const INSTALL_TIMEOUT: Duration = Duration::from_secs(600);
 
@@ -237,5 +243,141 @@ fn install_venv() -> Result<PathBuf, String> {
         }
         write_marker(&marker, &want)?;
         Ok(python.clone())
+    })?
+}
+
+/// `.tools/playwright/node_modules` holding `playwright-core`, installing it first if needed
+/// (for `NODE_PATH`). Panics with a clear message if that is impossible.
+pub fn playwright_modules() -> PathBuf {
+    static PW: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    match PW.get_or_init(install_playwright) {
+        Ok(p) => p.clone(),
+        Err(e) => panic!(
+            "cannot provide playwright-core@{PLAYWRIGHT_CORE_VERSION} for the browser tests:\n{e}"
+        ),
+    }
+}
+
+/// A headless-capable Chromium: `AIMUX_TEST_CHROMIUM`, else Debian's `/usr/bin/chromium`,
+/// installed with apt-get when missing. Panics with a clear message if that is impossible.
+pub fn chromium_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("AIMUX_TEST_CHROMIUM").filter(|p| !p.is_empty()) {
+        let p = PathBuf::from(p);
+        assert!(
+            p.is_file(),
+            "AIMUX_TEST_CHROMIUM={} does not exist",
+            p.display()
+        );
+        return p;
+    }
+    static CHROMIUM: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    match CHROMIUM.get_or_init(install_chromium) {
+        Ok(p) => p.clone(),
+        Err(e) => panic!("cannot provide Chromium for the browser tests:\n{e}"),
+    }
+}
+
+fn install_playwright() -> Result<PathBuf, String> {
+    let dir = tools_dir().join("playwright");
+    let modules = dir.join("node_modules");
+    let package = modules.join("playwright-core/package.json");
+    let marker = dir.join(".aimux-installed");
+    let want = format!("playwright-core@{PLAYWRIGHT_CORE_VERSION}");
+    if marker_ok(&marker, &want) && package.is_file() {
+        return Ok(modules);
+    }
+    with_lock("playwright", || {
+        if marker_ok(&marker, &want) && package.is_file() {
+            return Ok(modules.clone());
+        }
+        require_program(
+            "npm",
+            "--version",
+            "The browser tests need Node.js and npm (e.g. `apt-get install nodejs npm`) to \
+             install playwright-core.",
+        )?;
+        let _ = fs::remove_file(&marker);
+        fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let mut cmd = Command::new("npm");
+        cmd.arg("install")
+            .arg("--prefix")
+            .arg(&dir)
+            .args([
+                "--no-audit",
+                "--no-fund",
+                "--loglevel=error",
+                "--no-update-notifier",
+            ])
+            .arg(&want);
+        let out = run_with_timeout(cmd, INSTALL_TIMEOUT, &scratch());
+        if !out.success() || !package.is_file() {
+            return Err(format!(
+                "`npm install --prefix {} {want}` failed:\n{}",
+                dir.display(),
+                out.dump()
+            ));
+        }
+        write_marker(&marker, &want)?;
+        Ok(modules.clone())
+    })?
+}
+
+fn chromium_works(bin: &Path) -> bool {
+    let mut cmd = Command::new(bin);
+    cmd.arg("--version");
+    let out = run_with_timeout(cmd, Duration::from_secs(60), &scratch());
+    out.success() && out.stdout.contains("Chromium")
+}
+
+fn install_chromium() -> Result<PathBuf, String> {
+    let bin = PathBuf::from("/usr/bin/chromium");
+    if bin.is_file() && chromium_works(&bin) {
+        return Ok(bin);
+    }
+    with_lock("chromium", || {
+        if bin.is_file() && chromium_works(&bin) {
+            return Ok(bin.clone());
+        }
+        let hint = "The browser tests drive Debian's `chromium` package: install it with \
+                    `apt-get install -y chromium` (as root), or set AIMUX_TEST_CHROMIUM to a \
+                    Chromium binary.";
+        require_program("apt-get", "--version", hint)?;
+        // Root runs apt-get itself; anyone else needs passwordless sudo.
+        let root = Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+        let apt = |args: &[&str]| {
+            let mut cmd = if root {
+                Command::new("apt-get")
+            } else {
+                let mut c = Command::new("sudo");
+                c.args(["-n", "apt-get"]);
+                c
+            };
+            cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+            run_with_timeout(cmd, INSTALL_TIMEOUT, &scratch())
+        };
+        let update = apt(&["update", "-q"]);
+        if !update.success() {
+            return Err(format!(
+                "`apt-get update` failed:\n{}\n{hint}",
+                update.dump()
+            ));
+        }
+        let install = apt(&["install", "-y", "-q", "chromium"]);
+        if !install.success() {
+            return Err(format!(
+                "`apt-get install -y chromium` failed:\n{}\n{hint}",
+                install.dump()
+            ));
+        }
+        if !chromium_works(&bin) {
+            return Err(format!(
+                "installed chromium, but `{} --version` does not work.\n{hint}",
+                bin.display()
+            ));
+        }
+        Ok(bin.clone())
     })?
 }
