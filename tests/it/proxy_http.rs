@@ -446,3 +446,45 @@ async fn streams_pass_through_byte_for_byte_as_they_arrive() {
         "chunks were buffered: {first:?} {second:?}"
     );
 }
+
+/// `codex` through `aimux proxy`: a real `codex exec` (its own CODEX_HOME pointing at a mock
+/// Responses server) answers a Chat Completions request, streamed and not.
+#[tokio::test(flavor = "multi_thread")]
+async fn codex_backend_through_the_proxy() {
+    use crate::common::codex_bin;
+    use crate::common::codex_exec_home::{ExecHome, MOCK_PROVIDER};
+    use crate::common::mock_responses::{MockResponses, ResponsesReply};
+    let mock = MockResponses::with_replies([
+        ResponsesReply::text("Hello from codex"),
+        ResponsesReply::text("Hello again"),
+    ]);
+    let exec_home = ExecHome::new(&mock.base_url());
+    let home = Home::new(&format!(
+        "[providers.codex]\n\n[codex]\nbin = {:?}\ncodex_home = {:?}\nprovider = \"{MOCK_PROVIDER}\"\ntimeout_s = 60\n",
+        codex_bin().display().to_string(),
+        exec_home.codex_home().display().to_string(),
+    ));
+    let mut envs = home.envs();
+    envs.push(("TMPDIR".into(), exec_home.tmp().display().to_string()));
+    let proxy = Bridge::spawn_with(BridgeOptions {
+        upstream: String::new(),
+        args: vec![],
+        envs,
+        subcommand: Some("proxy".into()),
+    });
+    let resp = chat_post(&proxy, hello("codex", true), true).await;
+    assert_eq!(resp.status(), 200, "{}", proxy.stderr());
+    assert_eq!(resp.headers()["x-aimux-route"], "codex");
+    let text = resp.text().await.unwrap();
+    assert!(
+        text.contains("Hello from codex") && text.ends_with("data: [DONE]\n\n"),
+        "{text}"
+    );
+    let resp = chat_post(&proxy, hello("codex", false), true).await;
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(
+        body["choices"][0]["message"]["content"], "Hello again",
+        "{body}"
+    );
+    assert_eq!(mock.requests().len(), 2);
+}
