@@ -892,15 +892,17 @@ async fn responses_other(method: Method) -> Response {
 
 /// Response headers worth passing back from the upstream. Never `openai-model`: a value that
 /// differs from the requested model makes Codex warn that the account was flagged.
-const PASS_HEADERS: &[header::HeaderName] = &[
-    header::CONTENT_TYPE,
-    header::RETRY_AFTER,
-    header::CACHE_CONTROL,
+const PASS_HEADERS: &[&str] = &[
+    "content-type",
+    "retry-after",
+    "cache-control",
+    "x-aimux-route",
+    "x-aimux-overhead-ms",
 ];
 
 fn passthrough(resp: reqwest::Response) -> Response {
     let mut builder = Response::builder().status(resp.status().as_u16());
-    for name in PASS_HEADERS {
+    for &name in PASS_HEADERS {
         if let Some(value) = resp.headers().get(name) {
             builder = builder.header(name, value.as_bytes());
         }
@@ -919,6 +921,7 @@ async fn chat_completions(
     if let Err(e) = check_auth(&state, &headers).and_then(|()| check_json(&headers)) {
         return e.into_response();
     }
+    let started = Instant::now();
     let sent = state
         .client
         .post(&state.chat_url)
@@ -926,10 +929,19 @@ async fn chat_completions(
         .body(body)
         .send()
         .await;
-    match sent {
+    let response = match sent {
         Ok(resp) => passthrough(resp),
         Err(e) => ApiError::from(&transport_error(&state.chat_url, &e)).into_response(),
-    }
+    };
+    let route = response
+        .headers()
+        .get("x-aimux-route")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    let status = response.status().as_u16();
+    let ms = format!("{:.1}", started.elapsed().as_secs_f64() * 1000.0);
+    tracing::info!(route = %route, status, ms = %ms, "POST /v1/chat/completions");
+    response
 }
 
 async fn models(State(state): State<Arc<BridgeState>>, headers: HeaderMap) -> Response {
