@@ -10,6 +10,8 @@ pub mod stream;
 pub mod tools;
 
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 mod tests;
 
 pub use errors::UpstreamError;
