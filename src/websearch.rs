@@ -233,12 +233,14 @@ mod tests {
 
     #[test]
     fn provider_selection() {
-        let cases: Vec<(
-            Option<&str>,
-            Option<&str>,
-            Option<&str>,
-            Result<Provider, &str>,
-        )> = vec![
+        // (provider name, url, key, wanted provider or error fragment)
+        type Case<'a> = (
+            Option<&'a str>,
+            Option<&'a str>,
+            Option<&'a str>,
+            Result<Provider, &'a str>,
+        );
+        let cases: Vec<Case> = vec![
             (
                 None,
                 Some("http://s/"),
