@@ -113,14 +113,16 @@ tree_pids() {
     done
     echo "$all"
 }
-rss_kb() {
-    local total=0 p v
-    for p in $(tree_pids "$1"); do
-        v=$(awk '/^VmRSS:/{print $2}' "/proc/$p/status" 2>/dev/null)
-        total=$((total + ${v:-0}))
+vmrss_sum() { # VMRSS = VmRSS (kB) of the given PIDs, summed; no fork (runs in a 0.1 s sampling loop)
+    local p k v _
+    VMRSS=0
+    for p in "$@"; do
+        while read -r k v _; do
+            [[ $k == VmRSS: ]] && { VMRSS=$((VMRSS + v)); break; }
+        done 2>/dev/null <"/proc/$p/status"
     done
-    echo "$total"
 }
+rss_kb() { vmrss_sum $(tree_pids "$1"); echo "$VMRSS"; }
 
 # ---------------------------------------------------------------------------------------------
 # Tools
@@ -402,7 +404,7 @@ fi
 
 # wrk_point SYSTEM MODE CONNS DURATION: one wrk run; at 64 connections also samples RSS
 wrk_point() {
-    local sys=$1 mode=$2 c=$3 d=$4 t=2 out line pid pids v i
+    local sys=$1 mode=$2 c=$3 d=$4 t=2 out line pid pids i
     ((c < 2)) && t=1
     out=$WORK/wrk-$sys-$mode-$c.txt
     BODY=$(body_for "$sys" "$mode") timeout 120 wrk -t"$t" -c"$c" -d"$d" --timeout 10s \
@@ -410,13 +412,13 @@ wrk_point() {
     local wrk_pid=$!
     if ((c == 64)); then
         pids=$(pids_for "$sys" "$mode")
-        declare -A peak=()
+        declare -A peak=() tree=()
+        i=0
+        for pid in $pids; do tree[$i]=$(tree_pids "$pid"); i=$((i + 1)); done
         while kill -0 "$wrk_pid" 2>/dev/null; do
-            i=0
-            for pid in $pids; do
-                v=$(rss_kb "$pid")
-                ((v > ${peak[$i]:-0})) && peak[$i]=$v
-                i=$((i + 1))
+            for i in "${!tree[@]}"; do
+                vmrss_sum ${tree[$i]}
+                ((VMRSS > ${peak[$i]:-0})) && peak[$i]=$VMRSS
             done
             sleep 0.1
         done

@@ -27,6 +27,7 @@ Register-ArgumentCompleter -Native -CommandName 'aimux' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('up', 'up', [CompletionResultType]::ParameterValue, 'One shot: start the link in the background (or reuse it), set up Codex, check everything')
             [CompletionResult]::new('bridge', 'bridge', [CompletionResultType]::ParameterValue, 'Serve the Responses API (what Codex speaks) in front of a Chat Completions upstream')
             [CompletionResult]::new('proxy', 'proxy', [CompletionResultType]::ParameterValue, 'Serve the credential-holding router: Chat Completions routed by model to providers')
             [CompletionResult]::new('models', 'models', [CompletionResultType]::ParameterValue, 'List the models the proxy can route to, and which provider serves each')
@@ -41,8 +42,20 @@ Register-ArgumentCompleter -Native -CommandName 'aimux' -ScriptBlock {
             [CompletionResult]::new('desktop', 'desktop', [CompletionResultType]::ParameterValue, 'Point Codex Desktop (the base `$CODEX_HOME/config.toml`) at aimux, or back')
             [CompletionResult]::new('websearch', 'websearch', [CompletionResultType]::ParameterValue, 'Turn web search on or off, for aimux and for `codex -p aimux`')
             [CompletionResult]::new('env', 'env', [CompletionResultType]::ParameterValue, 'Print shell exports that point OpenAI-compatible tools at the bridge')
+            [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check the whole link, read-only: Codex, its profile and catalog, aimux''s config, the bridge, the proxy, each provider, and one real round trip')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'aimux;up' {
+            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'The default model for `codex -p aimux` (as `aimux setup --model`): a routable id such as `provider/model`. Without it, the profile''s model is kept if still routable')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Check without the round trip and without probing providers beyond this machine')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v debug, -vv trace). `AIMUX_LOG` takes a full filter')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v debug, -vv trace). `AIMUX_LOG` takes a full filter')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
         'aimux;bridge' {
@@ -347,6 +360,17 @@ Register-ArgumentCompleter -Native -CommandName 'aimux' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'aimux;doctor' {
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the report as JSON on stdout: `{schema_version, aimux_version, status, offline, counts, checks: [{id, status, summary, details, hint}]}`')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Skip the round trip and the probes of providers beyond this machine (no request leaves it, no tokens are spent)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v debug, -vv trace). `AIMUX_LOG` takes a full filter')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v debug, -vv trace). `AIMUX_LOG` takes a full filter')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'aimux;completions' {
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v debug, -vv trace). `AIMUX_LOG` takes a full filter')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v debug, -vv trace). `AIMUX_LOG` takes a full filter')
@@ -357,6 +381,7 @@ Register-ArgumentCompleter -Native -CommandName 'aimux' -ScriptBlock {
             break
         }
         'aimux;help' {
+            [CompletionResult]::new('up', 'up', [CompletionResultType]::ParameterValue, 'One shot: start the link in the background (or reuse it), set up Codex, check everything')
             [CompletionResult]::new('bridge', 'bridge', [CompletionResultType]::ParameterValue, 'Serve the Responses API (what Codex speaks) in front of a Chat Completions upstream')
             [CompletionResult]::new('proxy', 'proxy', [CompletionResultType]::ParameterValue, 'Serve the credential-holding router: Chat Completions routed by model to providers')
             [CompletionResult]::new('models', 'models', [CompletionResultType]::ParameterValue, 'List the models the proxy can route to, and which provider serves each')
@@ -371,8 +396,12 @@ Register-ArgumentCompleter -Native -CommandName 'aimux' -ScriptBlock {
             [CompletionResult]::new('desktop', 'desktop', [CompletionResultType]::ParameterValue, 'Point Codex Desktop (the base `$CODEX_HOME/config.toml`) at aimux, or back')
             [CompletionResult]::new('websearch', 'websearch', [CompletionResultType]::ParameterValue, 'Turn web search on or off, for aimux and for `codex -p aimux`')
             [CompletionResult]::new('env', 'env', [CompletionResultType]::ParameterValue, 'Print shell exports that point OpenAI-compatible tools at the bridge')
+            [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check the whole link, read-only: Codex, its profile and catalog, aimux''s config, the bridge, the proxy, each provider, and one real round trip')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'aimux;help;up' {
             break
         }
         'aimux;help;bridge' {
@@ -451,6 +480,9 @@ Register-ArgumentCompleter -Native -CommandName 'aimux' -ScriptBlock {
             break
         }
         'aimux;help;env' {
+            break
+        }
+        'aimux;help;doctor' {
             break
         }
         'aimux;help;completions' {

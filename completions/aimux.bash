@@ -28,6 +28,9 @@ _aimux() {
             aimux,desktop)
                 cmd="aimux__subcmd__desktop"
                 ;;
+            aimux,doctor)
+                cmd="aimux__subcmd__doctor"
+                ;;
             aimux,env)
                 cmd="aimux__subcmd__env"
                 ;;
@@ -57,6 +60,9 @@ _aimux() {
                 ;;
             aimux,stop)
                 cmd="aimux__subcmd__stop"
+                ;;
+            aimux,up)
+                cmd="aimux__subcmd__up"
                 ;;
             aimux,usage)
                 cmd="aimux__subcmd__usage"
@@ -124,6 +130,9 @@ _aimux() {
             aimux__subcmd__help,desktop)
                 cmd="aimux__subcmd__help__subcmd__desktop"
                 ;;
+            aimux__subcmd__help,doctor)
+                cmd="aimux__subcmd__help__subcmd__doctor"
+                ;;
             aimux__subcmd__help,env)
                 cmd="aimux__subcmd__help__subcmd__env"
                 ;;
@@ -153,6 +162,9 @@ _aimux() {
                 ;;
             aimux__subcmd__help,stop)
                 cmd="aimux__subcmd__help__subcmd__stop"
+                ;;
+            aimux__subcmd__help,up)
+                cmd="aimux__subcmd__help__subcmd__up"
                 ;;
             aimux__subcmd__help,usage)
                 cmd="aimux__subcmd__help__subcmd__usage"
@@ -218,7 +230,7 @@ _aimux() {
 
     case "${cmd}" in
         aimux)
-            opts="-v -h -V --verbose --help --version bridge proxy models usage start stop status logs daemon setup gen-catalog desktop websearch env completions help"
+            opts="-v -h -V --verbose --help --version up bridge proxy models usage start stop status logs daemon setup gen-catalog desktop websearch env doctor completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -531,6 +543,20 @@ _aimux() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        aimux__subcmd__doctor)
+            opts="-v -h -V --json --offline --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         aimux__subcmd__env)
             opts="-v -h -V --shell --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -568,7 +594,7 @@ _aimux() {
             return 0
             ;;
         aimux__subcmd__help)
-            opts="bridge proxy models usage start stop status logs daemon setup gen-catalog desktop websearch env completions help"
+            opts="up bridge proxy models usage start stop status logs daemon setup gen-catalog desktop websearch env doctor completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -721,6 +747,20 @@ _aimux() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        aimux__subcmd__help__subcmd__doctor)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         aimux__subcmd__help__subcmd__env)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -848,6 +888,20 @@ _aimux() {
             return 0
             ;;
         aimux__subcmd__help__subcmd__stop)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aimux__subcmd__help__subcmd__up)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1059,6 +1113,24 @@ _aimux() {
             fi
             case "${prev}" in
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aimux__subcmd__up)
+            opts="-v -h -V --model --offline --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --model)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -24,6 +24,7 @@ set edit:completion:arg-completer[aimux] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
+            cand up 'One shot: start the link in the background (or reuse it), set up Codex, check everything'
             cand bridge 'Serve the Responses API (what Codex speaks) in front of a Chat Completions upstream'
             cand proxy 'Serve the credential-holding router: Chat Completions routed by model to providers'
             cand models 'List the models the proxy can route to, and which provider serves each'
@@ -38,8 +39,19 @@ set edit:completion:arg-completer[aimux] = {|@words|
             cand desktop 'Point Codex Desktop (the base `$CODEX_HOME/config.toml`) at aimux, or back'
             cand websearch 'Turn web search on or off, for aimux and for `codex -p aimux`'
             cand env 'Print shell exports that point OpenAI-compatible tools at the bridge'
+            cand doctor 'Check the whole link, read-only: Codex, its profile and catalog, aimux''s config, the bridge, the proxy, each provider, and one real round trip'
             cand completions 'Print a shell completion script to stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'aimux;up'= {
+            cand --model 'The default model for `codex -p aimux` (as `aimux setup --model`): a routable id such as `provider/model`. Without it, the profile''s model is kept if still routable'
+            cand --offline 'Check without the round trip and without probing providers beyond this machine'
+            cand -v 'More log output on stderr (-v debug, -vv trace). `AIMUX_LOG` takes a full filter'
+            cand --verbose 'More log output on stderr (-v debug, -vv trace). `AIMUX_LOG` takes a full filter'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
         }
         &'aimux;bridge'= {
             cand --host 'Address to bind [env: AIMUX_BRIDGE_HOST] [default: 127.0.0.1]. A non-loopback address needs a token'
@@ -305,6 +317,16 @@ set edit:completion:arg-completer[aimux] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'aimux;doctor'= {
+            cand --json 'Print the report as JSON on stdout: `{schema_version, aimux_version, status, offline, counts, checks: [{id, status, summary, details, hint}]}`'
+            cand --offline 'Skip the round trip and the probes of providers beyond this machine (no request leaves it, no tokens are spent)'
+            cand -v 'More log output on stderr (-v debug, -vv trace). `AIMUX_LOG` takes a full filter'
+            cand --verbose 'More log output on stderr (-v debug, -vv trace). `AIMUX_LOG` takes a full filter'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'aimux;completions'= {
             cand -v 'More log output on stderr (-v debug, -vv trace). `AIMUX_LOG` takes a full filter'
             cand --verbose 'More log output on stderr (-v debug, -vv trace). `AIMUX_LOG` takes a full filter'
@@ -314,6 +336,7 @@ set edit:completion:arg-completer[aimux] = {|@words|
             cand --version 'Print version'
         }
         &'aimux;help'= {
+            cand up 'One shot: start the link in the background (or reuse it), set up Codex, check everything'
             cand bridge 'Serve the Responses API (what Codex speaks) in front of a Chat Completions upstream'
             cand proxy 'Serve the credential-holding router: Chat Completions routed by model to providers'
             cand models 'List the models the proxy can route to, and which provider serves each'
@@ -328,8 +351,11 @@ set edit:completion:arg-completer[aimux] = {|@words|
             cand desktop 'Point Codex Desktop (the base `$CODEX_HOME/config.toml`) at aimux, or back'
             cand websearch 'Turn web search on or off, for aimux and for `codex -p aimux`'
             cand env 'Print shell exports that point OpenAI-compatible tools at the bridge'
+            cand doctor 'Check the whole link, read-only: Codex, its profile and catalog, aimux''s config, the bridge, the proxy, each provider, and one real round trip'
             cand completions 'Print a shell completion script to stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'aimux;help;up'= {
         }
         &'aimux;help;bridge'= {
         }
@@ -385,6 +411,8 @@ set edit:completion:arg-completer[aimux] = {|@words|
         &'aimux;help;websearch;status'= {
         }
         &'aimux;help;env'= {
+        }
+        &'aimux;help;doctor'= {
         }
         &'aimux;help;completions'= {
         }

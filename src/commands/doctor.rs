@@ -39,10 +39,7 @@ pub fn color_for(stream_is_terminal: bool, env: &Env) -> bool {
 /// The error `doctor` (and `up`) exits 1 with when a check failed.
 pub fn failed(report: &Report) -> anyhow::Error {
     let n = report.counts.fail;
-    user_error(format!(
-        "{n} check{} failed (each ✗ above has a hint)",
-        if n == 1 { "" } else { "s" }
-    ))
+    user_error(format!("{n} check{} failed", if n == 1 { "" } else { "s" }))
 }
 
 pub async fn run(args: DoctorArgs, env: &Env, home: &Path) -> anyhow::Result<()> {

@@ -241,14 +241,16 @@ fn done(s: &Inner, lines: &[String]) -> Response {
     axum::Json(json!({"ok": true, "messages": messages})).into_response()
 }
 
-fn body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, Response> {
-    serde_json::from_slice(bytes).map_err(|e| {
-        error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            &format!("invalid request body: {e}"),
-        )
-    })
+fn body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, serde_json::Error> {
+    serde_json::from_slice(bytes)
+}
+
+fn bad_body(e: &serde_json::Error) -> Response {
+    error(
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        &format!("invalid request body: {e}"),
+    )
 }
 
 /// Runs blocking work (SQLite, files, process checks) off the async threads.
@@ -297,7 +299,7 @@ struct Login {
 async fn login(State(s): State<Shared>, bytes: Bytes) -> Response {
     let login: Login = match body(&bytes) {
         Ok(l) => l,
-        Err(r) => return r,
+        Err(e) => return bad_body(&e),
     };
     let Some(token) = &s.keys.token else {
         return axum::Json(json!({"ok": true})).into_response();
@@ -574,7 +576,7 @@ struct Switch {
 async fn switch_desktop(State(s): State<Shared>, bytes: Bytes) -> Response {
     let Switch { on } = match body(&bytes) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(e) => return bad_body(&e),
     };
     let _one = s.writes.lock().await;
     let result = if on {
@@ -594,7 +596,7 @@ async fn switch_desktop(State(s): State<Shared>, bytes: Bytes) -> Response {
 async fn switch_websearch(State(s): State<Shared>, bytes: Bytes) -> Response {
     let Switch { on } = match body(&bytes) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(e) => return bad_body(&e),
     };
     let _one = s.writes.lock().await;
     match websearch::switch(on, &s.env, &s.config_path(), &s.home) {
@@ -611,7 +613,7 @@ struct Model {
 async fn set_model(State(s): State<Shared>, bytes: Bytes) -> Response {
     let Model { model } = match body(&bytes) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(e) => return bad_body(&e),
     };
     let model = model.trim().to_owned();
     if model.is_empty() {

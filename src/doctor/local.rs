@@ -55,7 +55,7 @@ impl Problems {
 
     /// The row: `ok` with `fine` when there is no problem.
     fn into_check(mut self, id: &str, fine: String) -> Check {
-        self.list.sort_by(|a, b| b.0.cmp(&a.0));
+        self.list.sort_by_key(|p| std::cmp::Reverse(p.0));
         let mut it = self.list.into_iter();
         let Some((status, summary, hint)) = it.next() else {
             return Check::ok(id, fine);
@@ -436,7 +436,14 @@ pub fn catalog_verdict(
             Some("run `aimux gen-catalog` (or `aimux setup`) to rebuild it from what the link routes"),
         );
     }
-    p.into_check(ID, format!("{shown}: {} models, all routable", slugs.len()))
+    let n = slugs.len();
+    p.into_check(
+        ID,
+        format!(
+            "{shown}: {n} model{}, all routable",
+            if n == 1 { "" } else { "s" }
+        ),
+    )
 }
 
 pub fn catalog(inp: &Inputs, link: &Link) -> Check {

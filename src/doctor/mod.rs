@@ -5,19 +5,24 @@
 //! * [`inputs`]: what is read once from disk and the environment (config, state file, profile).
 //! * [`local`]: checks that only read files: Codex's home, config.toml, the profile, the
 //!   catalog, desktop and websearch state, aimux's config and credentials file.
-//! * [`link`]: checks that talk to processes over loopback (and, unless `--offline`, to the
-//!   providers): bridge, proxy, each provider's key and endpoint, the codex backend's login,
-//!   the Codex CLI's version, and one real streamed round trip.
+//! * [`link`]: the running bridge and proxy (loopback `/health`, the models through the bridge).
+//! * [`providers`]: each provider's key and endpoint (remote ones skipped with `--offline`), the
+//!   codex backend's login, the Codex CLI's version.
+//! * [`roundtrip`]: one real streamed request through bridge → proxy → model (not `--offline`).
 //! * [`render`]: pure: rows → text or JSON.
 //!
-//! Nothing here writes a file, and no secret (API key, token, internal secret) ever reaches a row.
+//! Doctor writes no file (the only programs it runs are `codex --version` and, when the codex
+//! backend is on, `codex login status`), and no secret (API key, token, internal secret) ever
+//! reaches a row.
 //! The proxy is asked only for what it serves without a credential (`/health`); everything that
 //! needs the bridge ↔ proxy secret goes through the bridge, which holds it.
 
 pub mod inputs;
 pub mod link;
 pub mod local;
+pub mod providers;
 pub mod render;
+pub mod roundtrip;
 #[cfg(test)]
 mod tests;
 
@@ -136,17 +141,17 @@ pub async fn diagnose(inputs: &Inputs) -> Report {
         async {
             let link = link::probe(inputs).await;
             let (providers, backend) = tokio::join!(
-                link::providers(inputs, &link),
-                link::codex_backend(inputs, &link)
+                providers::providers(inputs, &link),
+                providers::codex_backend(inputs, &link)
             );
             (link, providers, backend)
         },
-        link::codex_cli(inputs),
+        providers::codex_cli(inputs),
         async {
             if inputs.offline {
                 None
             } else {
-                Some(link::roundtrip(inputs).await)
+                Some(roundtrip::roundtrip(inputs).await)
             }
         },
     );

@@ -2,7 +2,7 @@
 
 use console::Style;
 
-use super::{Check, Report, Status};
+use super::{Report, Status};
 
 /// The mark before a row: ✓ ok, ! warn, ✗ fail.
 pub fn mark(status: Status) -> &'static str {
@@ -103,13 +103,4 @@ pub fn json(report: &Report) -> String {
     let mut s = serde_json::to_string_pretty(report).unwrap_or_else(|_| "{}".to_owned());
     s.push('\n');
     s
-}
-
-/// The problems only (for `aimux up`'s closing lines): `id: summary`.
-pub fn problems(report: &Report) -> Vec<&Check> {
-    report
-        .checks
-        .iter()
-        .filter(|c| c.status != Status::Ok)
-        .collect()
 }

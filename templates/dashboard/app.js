@@ -67,7 +67,12 @@
     if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
     return `${Math.floor(s / 86400)} d ago`;
   }
-  const clock = (tsMs) => new Date(tsMs).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  function clock(tsMs) {
+    const d = new Date(tsMs);
+    const time = d.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+    if (d.toDateString() === new Date().toDateString()) return time;
+    return d.toLocaleDateString('en-US', { month: 'short', day: 'numeric' }) + ' · ' + time;
+  }
   const weekday = (date) => new Date(date + 'T00:00:00Z').toLocaleDateString('en-US', { weekday: 'short', timeZone: 'UTC' });
   const dayNum = (date) => String(Number(date.slice(8, 10)));
 
@@ -145,10 +150,10 @@
       setK(s, 'requests', nf.format(sup.requests));
     } else {
       nodeClass(s, null);
-      setK(s, 'mode', sup ? 'stale' : 'not running');
+      setK(s, 'mode', sup ? 'stale state' : 'not supervised');
       setK(s, 'uptime', '–');
       setK(s, 'restarts', '–');
-      setK(s, 'requests', sup ? 'started by hand' : 'bridge started by hand');
+      setK(s, 'requests', '–');
     }
 
     const list = $('#providers');
@@ -163,7 +168,7 @@
       list.append(h('li', { title, 'data-provider': pr.name },
         h('span', { class: 'dot ' + cls[pr.health] }),
         h('div', {}, h('div', { class: 'pname', text: pr.name }), h('div', { class: 'porigin', text: `${pr.origin || 'provider'} · ${label[pr.health]}` })),
-        h('div', { class: 'pstats' }, h('b', { text: nf.format(pr.requests) }), ' req', pr.errors ? h('div', { text: `${pr.errors} errors` }) : h('div', { text: ago(pr.last_ts_ms, link.now_ms) }))));
+        h('div', { class: 'pstats' }, h('b', { text: nf.format(pr.requests) }), ' req', pr.errors ? h('div', { text: `${pr.errors} error${pr.errors === 1 ? '' : 's'}` }) : h('div', { text: ago(pr.last_ts_ms, link.now_ms) }))));
     }
 
     const overall = $('#overall');
@@ -395,7 +400,7 @@
   }
   async function tick() {
     try {
-      const [link, recent] = await Promise.all([api('link'), api('recent?limit=40')]);
+      const [link, recent] = await Promise.all([api('link'), api('recent?limit=20')]);
       renderLink(link);
       const changed = renderRecent(recent);
       if (changed || Date.now() - usageAt > 15000) loadUsage();

@@ -2,7 +2,10 @@
 // Run by tests/it/dashboard.rs with NODE_PATH pointing at .tools/playwright/node_modules.
 //
 // env: DASH_URL (http://127.0.0.1:PORT/dashboard), CHROMIUM (executable), USER_DATA_DIR (fresh),
-//      SHOTS_DIR (where screenshots go), MODEL (the default model to pick).
+//      SHOTS_DIR (where screenshots go), MODEL (the default model to pick),
+//      LOGIN_TOKEN (optional: the bridge has this token; sign in first, then only check that
+//      the dashboard works and the session cookie is invisible to scripts),
+//      COLOR_SCHEME (optional: light or dark).
 // Prints one JSON line on stdout: {"ok":true,"steps":[...],"requests":[...],"problems":[...]}.
 // Exits 1 with {"ok":false,"error":...} when a step fails.
 
@@ -20,6 +23,8 @@ const need = (name) => {
 const DASH_URL = need('DASH_URL');
 const SHOTS = need('SHOTS_DIR');
 const MODEL = need('MODEL');
+const LOGIN_TOKEN = process.env.LOGIN_TOKEN || '';
+const prefix = LOGIN_TOKEN ? 'dashboard-login' : 'dashboard';
 const origin = new URL(DASH_URL).origin;
 
 const steps = [];
@@ -36,7 +41,7 @@ const context = await chromium.launchPersistentContext(need('USER_DATA_DIR'), {
   ],
   viewport: { width: 1280, height: 900 },
   deviceScaleFactor: 1,
-  colorScheme: 'light',
+  colorScheme: process.env.COLOR_SCHEME === 'dark' ? 'dark' : 'light',
   timeout: 60000,
 });
 
@@ -44,7 +49,12 @@ let exitCode = 0;
 try {
   const page = context.pages()[0] || await context.newPage();
   page.setDefaultTimeout(30000);
-  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`); });
+  let expected403 = 0; // the deliberate wrong-token sign-in
+  page.on('console', (m) => {
+    if (m.type() !== 'error' && m.type() !== 'warning') return;
+    if (expected403 > 0 && m.text().includes('status of 403')) { expected403 -= 1; return; }
+    problems.push(`console ${m.type()}: ${m.text()}`);
+  });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('request', (r) => {
     requests.push(`${r.method()} ${r.url()}`);
@@ -56,6 +66,20 @@ try {
   if (!resp || resp.status() !== 200) throw new Error(`GET ${DASH_URL}: ${resp && resp.status()}`);
   step('loaded');
 
+  if (LOGIN_TOKEN) {
+    // The bridge has a token: the page asks for it once.
+    await page.waitForSelector('#login:not([hidden])');
+    await page.screenshot({ path: path.join(SHOTS, `${prefix}-form.png`) });
+    expected403 += 1;
+    await page.fill('#login-token', 'not-the-token');
+    await page.click('#login-form button[type="submit"]');
+    await page.waitForSelector('#login-error:not([hidden])');
+    await page.fill('#login-token', LOGIN_TOKEN);
+    await page.click('#login-form button[type="submit"]');
+    await page.waitForSelector('#login', { state: 'hidden' });
+    step('signed in');
+  }
+
   // Everything the page shows arrives: the link, providers, usage, recent requests, the picker.
   await page.waitForSelector('#node-proxy.ok');
   await page.waitForSelector('#providers li[data-provider]');
@@ -64,7 +88,26 @@ try {
   await page.waitForSelector('#chart svg rect.bar');
   await page.waitForFunction((m) => [...document.querySelectorAll('#model-select option')].some((o) => o.value === m), MODEL);
   step('data shown');
-  await page.screenshot({ path: path.join(SHOTS, 'dashboard-initial.png'), fullPage: true });
+  await page.screenshot({ path: path.join(SHOTS, `${prefix}-initial.png`), fullPage: true });
+
+  if (LOGIN_TOKEN) {
+    await page.click('#websearch-switch');
+    await page.waitForSelector('#websearch-switch[aria-checked="true"]:not(.busy)');
+    await page.waitForSelector('#messages.ok');
+    step('websearch on');
+    // A reload keeps the session (the cookie), without asking again.
+    await page.reload({ waitUntil: 'load' });
+    await page.waitForSelector('#websearch-switch[aria-checked="true"]');
+    if (await page.isVisible('#login')) throw new Error('asked for the token again after a reload');
+    step('session kept');
+    const visible = await page.evaluate(() => document.cookie);
+    if (visible) problems.push(`document.cookie is readable: ${visible}`);
+    const html = await page.content();
+    if (html.includes(LOGIN_TOKEN)) problems.push('the token is in the page');
+    console.log(JSON.stringify({ ok: true, steps, requests, problems }));
+    await context.close();
+    process.exit(0);
+  }
 
   // Web search: off → on.
   await page.waitForSelector('#websearch-switch[aria-checked="false"]');
@@ -105,6 +148,7 @@ try {
 
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: path.join(SHOTS, 'dashboard.png'), fullPage: true });
+  await page.screenshot({ path: path.join(SHOTS, 'dashboard-top.png') });
   step('screenshot');
 
   // Codex default back to native (desktop off): config.toml is the user's again.

@@ -6,6 +6,8 @@ mod bridge_http;
 mod codex_backend;
 mod codex_e2e;
 mod codex_integration;
+mod dashboard;
+mod doctor;
 #[cfg(target_os = "linux")]
 mod lifecycle;
 mod openai_sdk;
