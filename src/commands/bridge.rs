@@ -80,6 +80,8 @@ pub async fn run(settings: BridgeSettings, env: &Env, home: &Path) -> anyhow::Re
         }
         Err(e) => return Err(e).with_context(|| format!("binding {host}:{port}")),
     };
+    // Listen for signals before the server-info file says we are ready.
+    let shutdown = crate::signals::shutdown();
     let addr = listener.local_addr()?;
     let url = format!("http://{addr}");
     if let Some(path) = &settings.server_info {
@@ -92,14 +94,9 @@ pub async fn run(settings: BridgeSettings, env: &Env, home: &Path) -> anyhow::Re
     }
     tracing::info!("aimux bridge listening on {url} → upstream {upstream}");
     eprintln!("aimux bridge: {url}/v1 → {upstream}");
-    serve(
-        listener,
-        app(state, is_loopback(host)),
-        crate::signals::shutdown(),
-        DRAIN,
-    )
-    .await
-    .context("serving the bridge")?;
+    serve(listener, app(state, is_loopback(host)), shutdown, DRAIN)
+        .await
+        .context("serving the bridge")?;
     Ok(())
 }
 

@@ -108,6 +108,8 @@ pub async fn run(
         }
         Err(e) => return Err(e).with_context(|| format!("binding {host}:{port}")),
     };
+    // Listen for signals before the server-info file says we are ready.
+    let shutdown = crate::signals::shutdown();
     let addr = listener.local_addr()?;
     let url = format!("http://{addr}");
 
@@ -165,14 +167,9 @@ pub async fn run(
     );
     let detect = state.clone();
     tokio::spawn(async move { detect.detect_local().await });
-    crate::bridge::serve(
-        listener,
-        app(state, is_loopback(host)),
-        crate::signals::shutdown(),
-        DRAIN,
-    )
-    .await
-    .context("serving the proxy")?;
+    crate::bridge::serve(listener, app(state, is_loopback(host)), shutdown, DRAIN)
+        .await
+        .context("serving the proxy")?;
     if let Some(store) = store {
         store.flush()?;
     }

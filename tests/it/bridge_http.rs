@@ -581,3 +581,29 @@ async fn foreign_host_and_origin_are_refused() {
     assert_eq!(same_origin.status(), 200);
     assert_eq!(mock.chat_request_count(), 0);
 }
+
+/// A supervisor may send SIGTERM the moment the server-info file appears: it must never be lost.
+#[test]
+fn sigterm_right_after_ready_always_stops_the_server() {
+    let home = tempfile::tempdir().unwrap();
+    for subcommand in ["bridge", "proxy"] {
+        for _ in 0..10 {
+            let mut server = Bridge::spawn_with(BridgeOptions {
+                upstream: String::new(),
+                args: vec![],
+                envs: vec![
+                    ("AIMUX_HOME".into(), home.path().display().to_string()),
+                    ("AIMUX_INTERNAL_SECRET".into(), "s".into()),
+                ],
+                subcommand: Some(subcommand.into()),
+            });
+            server.terminate();
+            let status = server.wait_exit(Duration::from_secs(10));
+            assert!(
+                status.is_some(),
+                "aimux {subcommand} ignored SIGTERM\n{}",
+                server.stderr()
+            );
+        }
+    }
+}
