@@ -41,7 +41,7 @@ pub fn switch(
     let mut check = aimux.doc.clone();
     codex_config::apply(&mut check, &edits)
         .map_err(|e| user_error(format!("{}: {e}", config_path.display())))?;
-    crate::settings::parse_file(&check.to_string())
+    let resulting = crate::settings::parse_file(&check.to_string())
         .map_err(|e| user_error(format!("{}: {e}", config_path.display())))?;
     let (wrote_aimux, _) = edit_file(&aimux, None, |_| edits, home, "aimux-config.toml")?;
 
@@ -82,9 +82,12 @@ pub fn switch(
         )),
     }
     if enabled {
+        if let Err(why) = resulting.websearch.provider(env) {
+            lines.push(format!("note: searches need a provider: {why}"));
+        }
         lines.push(
-            "note: Codex now offers the model a web_search tool; this aimux version does not run \
-             searches for it yet (the bridge drops the tool), so models answer without searching"
+            "note: the bridge and proxy read this at start: restart aimux (aimux stop, aimux start) \
+             to apply it"
                 .to_owned(),
         );
     }
