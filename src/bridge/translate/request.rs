@@ -129,8 +129,10 @@ pub fn translate_request_with(
         tools: chat_tools,
         tool_choice,
         parallel_tool_calls,
-        stream: true,
-        stream_options: Some(StreamOptions {
+        // A streamed answer for a streamed request (with usage, which Codex needs for
+        // compaction); one JSON answer otherwise, which is cheaper for both sides.
+        stream: req.stream,
+        stream_options: req.stream.then_some(StreamOptions {
             include_usage: true,
         }),
         reasoning_effort: req.reasoning.and_then(|r| r.effort),
