@@ -19,10 +19,7 @@ impl SseDecoder {
     pub fn push(&mut self, bytes: &[u8], mut on_data: impl FnMut(&[u8])) {
         self.buf.extend_from_slice(bytes);
         let mut start = 0;
-        while let Some(pos) = self.buf[start..]
-            .iter()
-            .position(|b| *b == b'\n' || *b == b'\r')
-        {
+        while let Some(pos) = memchr::memchr2(b'\n', b'\r', &self.buf[start..]) {
             let end = start + pos;
             // A lone `\r` at the end of the buffer may be the first half of `\r\n`: wait.
             if self.buf[end] == b'\r' && end + 1 == self.buf.len() {

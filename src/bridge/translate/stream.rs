@@ -136,6 +136,43 @@ struct Envelope<'a, T: Serialize> {
     body: T,
 }
 
+fn write_event<T: Serialize>(out: &mut Vec<u8>, kind: &str, envelope: &T) {
+    out.extend_from_slice(b"event: ");
+    out.extend_from_slice(kind.as_bytes());
+    out.extend_from_slice(b"\ndata: ");
+    // Serializing plain structs and `Value`s into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, envelope);
+    out.extend_from_slice(b"\n\n");
+}
+
+/// The response object before it has output (`created`, `in_progress`), written without
+/// building a `Value`.
+#[derive(Serialize)]
+struct Skeleton<'a> {
+    id: &'a str,
+    object: &'static str,
+    created_at: u64,
+    status: &'a str,
+    model: &'a str,
+    output: [(); 0],
+    parallel_tool_calls: bool,
+    tool_choice: &'static str,
+    tools: [(); 0],
+    error: Option<()>,
+    incomplete_details: Option<()>,
+}
+
+#[derive(Serialize)]
+struct WithResponse<T: Serialize> {
+    response: T,
+}
+
+#[derive(Serialize)]
+struct ItemEvent<'a> {
+    output_index: usize,
+    item: &'a Value,
+}
+
 #[derive(Serialize)]
 struct TextDelta<'a> {
     item_id: &'a str,
@@ -202,47 +239,61 @@ impl StreamTranslator {
         }
         let seq = self.seq;
         self.seq += 1;
-        out.extend_from_slice(b"event: ");
-        out.extend_from_slice(kind.as_bytes());
-        out.extend_from_slice(b"\ndata: ");
         let envelope = Envelope {
             kind,
             sequence_number: seq,
             body,
         };
-        // Serializing plain structs and `Value`s into a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut *out, &envelope);
-        out.extend_from_slice(b"\n\n");
+        write_event(out, kind, &envelope);
+    }
+
+    fn skeleton<'a>(&'a self, status: &'a str) -> Skeleton<'a> {
+        Skeleton {
+            id: &self.id,
+            object: "response",
+            created_at: self.created_at,
+            status,
+            model: &self.model,
+            output: [],
+            parallel_tool_calls: true,
+            tool_choice: "auto",
+            tools: [],
+            error: None,
+            incomplete_details: None,
+        }
     }
 
     fn response_object(&self, status: &str) -> Value {
-        json!({
-            "id": self.id,
-            "object": "response",
-            "created_at": self.created_at,
-            "status": status,
-            "model": self.model,
-            "output": [],
-            "parallel_tool_calls": true,
-            "tool_choice": "auto",
-            "tools": [],
-            "error": null,
-            "incomplete_details": null,
-        })
+        serde_json::to_value(self.skeleton(status)).unwrap_or(Value::Null)
+    }
+
+    /// Writes an event whose body is `{"response": ...}` with the bare response object.
+    fn response_event(&mut self, out: &mut Vec<u8>, kind: &str, status: &str) {
+        if !self.emit {
+            return;
+        }
+        let seq = self.seq;
+        self.seq += 1;
+        let envelope = Envelope {
+            kind,
+            sequence_number: seq,
+            body: WithResponse {
+                response: self.skeleton(status),
+            },
+        };
+        write_event(out, kind, &envelope);
     }
 
     /// `response.created` and a first `response.in_progress`.
     pub fn start(&mut self, out: &mut Vec<u8>) {
-        let response = self.response_object("in_progress");
-        self.event(out, "response.created", json!({ "response": response }));
+        self.response_event(out, "response.created", "in_progress");
         self.heartbeat(out);
     }
 
     /// A `response.in_progress` event: keeps Codex's idle timer (which ignores SSE comments)
     /// from firing while the upstream is slow.
     pub fn heartbeat(&mut self, out: &mut Vec<u8>) {
-        let response = self.response_object("in_progress");
-        self.event(out, "response.in_progress", json!({ "response": response }));
+        self.response_event(out, "response.in_progress", "in_progress");
     }
 
     fn open(&mut self, out: &mut Vec<u8>, kind: ItemKind, slot: Option<u32>) -> usize {
@@ -601,7 +652,13 @@ impl StreamTranslator {
             let mut response = self.response_object("failed");
             response["error"] =
                 json!({"code": error.stream_code(), "message": error.stream_message()});
-            self.event(out, "response.failed", json!({ "response": response }));
+            self.event(
+                out,
+                "response.failed",
+                WithResponse {
+                    response: &response,
+                },
+            );
             return response;
         }
         self.flush_think(out);
@@ -625,8 +682,7 @@ impl StreamTranslator {
                     continue;
                 }
             }
-            self.close_item(out, index);
-            output.push(self.item_json(index, "completed", true));
+            output.push(self.close_item(out, index));
         }
         let (status, details) = match &outcome {
             Outcome::Incomplete(reason) => ("incomplete", json!({ "reason": reason })),
@@ -641,11 +697,18 @@ impl StreamTranslator {
         } else {
             "response.incomplete"
         };
-        self.event(out, kind, json!({ "response": &response }));
+        self.event(
+            out,
+            kind,
+            WithResponse {
+                response: &response,
+            },
+        );
         response
     }
 
-    fn close_item(&mut self, out: &mut Vec<u8>, index: usize) {
+    /// Writes an item's closing events; returns the completed item.
+    fn close_item(&mut self, out: &mut Vec<u8>, index: usize) -> Value {
         self.announce(out, index);
         let id = self.items[index].id.clone();
         let text = self.items[index].text.clone();
@@ -695,8 +758,12 @@ impl StreamTranslator {
         self.event(
             out,
             "response.output_item.done",
-            json!({ "output_index": index, "item": item }),
+            ItemEvent {
+                output_index: index,
+                item: &item,
+            },
         );
+        item
     }
 
     /// The Responses item for `items[index]`; `full` adds the accumulated text.
