@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use tokio::net::TcpListener;
 
 use crate::bridge::server::WebSearchMode;
 use crate::bridge::{BridgeState, app, normalize_upstream, serve};
@@ -37,16 +36,10 @@ pub fn upstream_is_local(upstream: &str) -> bool {
 
 pub async fn run(settings: BridgeSettings, env: &Env, home: &Path) -> anyhow::Result<()> {
     let host = settings.host.value.as_str();
-    if !is_loopback(host) && settings.token.is_none() {
-        return Err(user_error(format!(
-            "refusing to bind {host} (from {}) without a token: anyone who can reach it could spend \
-             your model credits.\nhint: set AIMUX_TOKEN (or --token) or bind 127.0.0.1",
-            settings.host.source
-        )));
-    }
     let upstream = normalize_upstream(&settings.upstream.value)
         .map_err(|e| user_error(format!("{e} (from {})", settings.upstream.source)))?;
     let token = settings.token.map(|t| t.value);
+    let has_token = token.is_some();
     let dashboard = DashboardCtx::new(
         env.clone(),
         home.to_owned(),
@@ -69,17 +62,7 @@ pub async fn run(settings: BridgeSettings, env: &Env, home: &Path) -> anyhow::Re
     state = state.with_dashboard(dashboard);
     let state = Arc::new(state);
 
-    let port = settings.port.value;
-    let listener = match TcpListener::bind((host, port)).await {
-        Ok(l) => l,
-        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
-            return Err(user_error(format!(
-                "{host}:{port} is already in use (port from {}).\nhint: pass --port N, or --port 0 for a free one",
-                settings.port.source
-            )));
-        }
-        Err(e) => return Err(e).with_context(|| format!("binding {host}:{port}")),
-    };
+    let listener = super::bind_server(&settings.host, &settings.port, has_token).await?;
     // Listen for signals before the server-info file says we are ready.
     let shutdown = crate::signals::shutdown();
     let addr = listener.local_addr()?;

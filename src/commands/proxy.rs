@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use tokio::net::TcpListener;
 
 use crate::commands::bridge::is_loopback;
 use crate::error::user_error;
@@ -83,13 +82,6 @@ pub async fn run(
     home: &Path,
 ) -> anyhow::Result<()> {
     let host = settings.host.value.as_str();
-    if !is_loopback(host) && settings.token.is_none() {
-        return Err(user_error(format!(
-            "refusing to bind {host} (from {}) without a token: anyone who can reach it could spend \
-             your model credits.\nhint: set AIMUX_TOKEN or bind 127.0.0.1",
-            settings.host.source
-        )));
-    }
     let creds = load_credentials(home)?;
     let detected = Detected {
         codex_ready: codex_ready(&env, &file),
@@ -97,17 +89,8 @@ pub async fn run(
     let registry = Registry::build(&file, &env, &creds, detected).map_err(user_error)?;
     let secret = crate::secret::internal_secret(&env, home)?;
 
-    let port = settings.port.value;
-    let listener = match TcpListener::bind((host, port)).await {
-        Ok(l) => l,
-        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
-            return Err(user_error(format!(
-                "{host}:{port} is already in use (port from {}).\nhint: pass --port N, or --port 0 for a free one",
-                settings.port.source
-            )));
-        }
-        Err(e) => return Err(e).with_context(|| format!("binding {host}:{port}")),
-    };
+    let listener =
+        super::bind_server(&settings.host, &settings.port, settings.token.is_some()).await?;
     // Listen for signals before the server-info file says we are ready.
     let shutdown = crate::signals::shutdown();
     let addr = listener.local_addr()?;
