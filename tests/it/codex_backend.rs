@@ -329,8 +329,9 @@ async fn codex_backend_session_resumes_the_thread() {
 async fn codex_backend_timeout_kills_the_child() {
     let mock = MockResponses::with_replies([ResponsesReply::Hang]);
     let home = ExecHome::new(&mock.base_url());
+    // Long enough for a loaded machine to start Codex and reach the mock before it fires.
     let exec = backend(CodexExecSettings {
-        timeout: Duration::from_secs(3),
+        timeout: Duration::from_secs(8),
         ..home.settings()
     });
     let started = Instant::now();
