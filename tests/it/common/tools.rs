@@ -130,6 +130,32 @@ fn require_program(program: &str, version_arg: &str, hint: &str) -> Result<(), S
     }
 }
 
+/// `npm install --prefix DIR PACKAGE@VERSION`, quietly, with the install time limit.
+fn npm_install(dir: &Path, package: &str) -> Result<(), String> {
+    fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let mut cmd = Command::new("npm");
+    cmd.arg("install")
+        .arg("--prefix")
+        .arg(dir)
+        .args([
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+            "--no-update-notifier",
+        ])
+        .arg(package);
+    let out = run_with_timeout(cmd, INSTALL_TIMEOUT, &scratch());
+    if out.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "`npm install --prefix {} {package}` failed:\n{}",
+            dir.display(),
+            out.dump()
+        ))
+    }
+}
+
 fn install_codex() -> Result<PathBuf, String> {
     let dir = tools_dir().join("codex");
     let bin = dir.join("node_modules/.bin/codex");
@@ -149,26 +175,7 @@ fn install_codex() -> Result<PathBuf, String> {
              or set AIMUX_TEST_CODEX to an existing codex 0.169.0 binary.",
         )?;
         let _ = fs::remove_file(&marker);
-        fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        let mut cmd = Command::new("npm");
-        cmd.arg("install")
-            .arg("--prefix")
-            .arg(&dir)
-            .args([
-                "--no-audit",
-                "--no-fund",
-                "--loglevel=error",
-                "--no-update-notifier",
-            ])
-            .arg(&want);
-        let out = run_with_timeout(cmd, INSTALL_TIMEOUT, &scratch());
-        if !out.success() {
-            return Err(format!(
-                "`npm install --prefix {} {want}` failed:\n{}",
-                dir.display(),
-                out.dump()
-            ));
-        }
+        npm_install(&dir, &want)?;
         let mut ver = Command::new(&bin);
         ver.arg("--version");
         let v = run_with_timeout(ver, Duration::from_secs(60), &scratch());
@@ -297,24 +304,11 @@ fn install_playwright() -> Result<PathBuf, String> {
              install playwright-core.",
         )?;
         let _ = fs::remove_file(&marker);
-        fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        let mut cmd = Command::new("npm");
-        cmd.arg("install")
-            .arg("--prefix")
-            .arg(&dir)
-            .args([
-                "--no-audit",
-                "--no-fund",
-                "--loglevel=error",
-                "--no-update-notifier",
-            ])
-            .arg(&want);
-        let out = run_with_timeout(cmd, INSTALL_TIMEOUT, &scratch());
-        if !out.success() || !package.is_file() {
+        npm_install(&dir, &want)?;
+        if !package.is_file() {
             return Err(format!(
-                "`npm install --prefix {} {want}` failed:\n{}",
-                dir.display(),
-                out.dump()
+                "`npm install` finished but {} is missing",
+                package.display()
             ));
         }
         write_marker(&marker, &want)?;
