@@ -46,6 +46,10 @@ impl ApiError {
         )
     }
 
+    pub fn code(&self) -> Option<&str> {
+        self.0.code.as_deref()
+    }
+
     pub fn with_param(mut self, param: Option<&str>) -> Self {
         self.0.param = param.map(str::to_owned);
         self

@@ -24,6 +24,7 @@ use super::translate::{
     translate_request_with,
 };
 use crate::api_error::ApiError;
+use crate::proxy::server::WRONG_API_RESPONSES;
 use crate::sse::SseDecoder;
 use crate::upstream::{constant_time_eq, not_found, transport_error, unix_secs};
 
@@ -50,6 +51,8 @@ pub struct BridgeState {
     web_search: Option<WebSearchMode>,
     /// Result text per query, so searches in a conversation's history need not run again.
     search_cache: Mutex<HashMap<String, String>>,
+    /// Models the proxy said are served by Responses-API providers: passed through untranslated.
+    responses_models: Mutex<std::collections::HashSet<String>>,
     /// The loopback dashboard at `/dashboard`, when this bridge serves it.
     dashboard: Option<crate::dashboard::DashboardCtx>,
 }
@@ -96,6 +99,7 @@ impl BridgeState {
             started: Instant::now(),
             web_search: None,
             search_cache: Mutex::new(HashMap::new()),
+            responses_models: Mutex::new(std::collections::HashSet::new()),
             dashboard: None,
         })
     }
@@ -110,6 +114,18 @@ impl BridgeState {
     pub fn with_dashboard(mut self, ctx: crate::dashboard::DashboardCtx) -> Self {
         self.dashboard = Some(ctx);
         self
+    }
+
+    fn speaks_responses(&self, model: &str) -> bool {
+        self.responses_models
+            .lock()
+            .is_ok_and(|m| m.contains(model))
+    }
+
+    fn remember_responses_model(&self, model: &str) {
+        if let Ok(mut m) = self.responses_models.lock() {
+            m.insert(model.to_owned());
+        }
     }
 
     fn cached_search(&self, query: &str) -> Option<String> {
@@ -285,6 +301,9 @@ async fn responses_inner(
         .map_err(|e| ApiError::invalid_request(format!("invalid request body: {e}")))?;
     let stream = request.stream;
     let model = request.model.clone();
+    if state.speaks_responses(&model) {
+        return Ok(responses_passthrough(&state, body).await);
+    }
     let mut opts = TranslateOptions {
         web_search: state.web_search.is_some(),
         ..TranslateOptions::default()
@@ -314,20 +333,26 @@ async fn responses_inner(
             .send(),
     );
     let mut ctx = RequestLog {
-        model,
+        model: model.clone(),
         started,
         route: None,
     };
     let rounds = state.web_search.map_or(0, |w| w.max_rounds);
     if !stream {
         let job = Job {
-            state,
+            state: state.clone(),
             chat: translated.chat,
             translator,
             ctx,
             rounds,
         };
-        return complete_json(job, send).await;
+        return match complete_json(job, send).await {
+            Err(e) if e.code() == Some(WRONG_API_RESPONSES) => {
+                state.remember_responses_model(&model);
+                Ok(responses_passthrough(&state, body).await)
+            }
+            other => other,
+        };
     }
 
     // Wait for the upstream's answer, so that a refusal (400, 401, 429 ...) becomes a real HTTP
@@ -344,6 +369,11 @@ async fn responses_inner(
         Some(Ok(resp)) if resp.status().is_success() => Pending::Ready(resp),
         Some(Ok(resp)) => {
             let error = upstream_error(resp).await;
+            if error.code == WRONG_API_RESPONSES {
+                // The provider speaks only the Responses API: no translation needed.
+                state.remember_responses_model(&ctx.model);
+                return Ok(responses_passthrough(&state, body).await);
+            }
             ctx.log(error.status, Some(&error.message));
             return Err(ApiError::from(&error));
         }
@@ -389,6 +419,24 @@ async fn responses_inner(
         h.insert(name, value);
     }
     Ok(response)
+}
+
+/// A Responses request for a model whose provider speaks the Responses API: passed to the
+/// proxy's `/v1/responses` as is, answer streamed back as is.
+async fn responses_passthrough(state: &BridgeState, body: Bytes) -> Response {
+    let url = format!("{}/responses", state.upstream);
+    let sent = state
+        .client
+        .post(&url)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::ACCEPT, "text/event-stream")
+        .body(body)
+        .send()
+        .await;
+    match sent {
+        Ok(resp) => passthrough(resp),
+        Err(e) => ApiError::from(&transport_error(&url, &e)).into_response(),
+    }
 }
 
 /// Results of searches already in the history: from the cache, else run again.

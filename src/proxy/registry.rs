@@ -67,6 +67,8 @@ pub struct Provider {
     pub live: RwLock<Vec<String>>,
     pub live_models: bool,
     pub origin: Origin,
+    /// The API the provider speaks: Chat Completions, or only the Responses API.
+    pub wire: Wire,
 }
 
 impl Provider {
@@ -197,6 +199,7 @@ fn http_provider(
         live: RwLock::new(Vec::new()),
         live_models: preset.is_none_or(|p| p.live_models),
         origin,
+        wire: file.map(|f| f.wire).unwrap_or_default(),
     })
 }
 
@@ -208,6 +211,7 @@ fn codex_provider(origin: Origin) -> Provider {
         live: RwLock::new(Vec::new()),
         live_models: false,
         origin,
+        wire: Wire::Chat,
     }
 }
 
@@ -224,12 +228,6 @@ impl Registry {
                 for (name, pf) in configured {
                     if pf.enabled == Some(false) {
                         continue;
-                    }
-                    if pf.wire == Wire::Responses {
-                        return Err(format!(
-                            "providers.{name}: wire = \"responses\" is not supported yet; use a Chat \
-                             Completions endpoint (wire = \"chat\")"
-                        ));
                     }
                     if name == "codex" || pf.preset.as_deref() == Some("codex") {
                         reg.insert(codex_provider(Origin::Config));
@@ -380,10 +378,6 @@ mod tests {
                 "unknown preset \"nope\"",
             ),
             ("[providers.x]\nbase_url = \"ftp://h\"\n", "providers.x:"),
-            (
-                "[providers.x]\nbase_url = \"http://h/v1\"\nwire = \"responses\"\n",
-                "not supported yet",
-            ),
         ];
         for (toml, want) in cases {
             let file = parse_file(toml).unwrap();

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 use super::backend::{Backend, BackendEvent};
 use super::codex_exec::CodexRequest;
-use super::config::{AgentFile, RouteTarget};
+use super::config::{AgentFile, RouteTarget, Wire};
 use super::registry::{Provider, ProviderKind, Registry};
 use super::render::{ChunkWriter, completion};
 use super::router::{Plan, Router as ModelRouter, Target};
@@ -131,6 +131,7 @@ impl ProxyState {
 pub fn app(state: Arc<ProxyState>, loopback_only: bool) -> Router {
     Router::new()
         .route("/v1/chat/completions", post(chat_completions))
+        .route("/v1/responses", post(responses_api))
         .route("/v1/models", get(models))
         .route("/v1/aimux/search", post(web_search))
         .route("/health", get(health))
@@ -200,11 +201,48 @@ fn raw_json<T: serde::Serialize>(v: &T) -> Box<RawValue> {
     serde_json::value::to_raw_value(v).unwrap_or_else(|_| RawValue::NULL.to_owned())
 }
 
+/// Which API a request speaks; a provider is tried only for the one it speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Api {
+    Chat,
+    Responses,
+}
+
+impl Api {
+    fn path(self) -> &'static str {
+        match self {
+            Api::Chat => "chat/completions",
+            Api::Responses => "responses",
+        }
+    }
+
+    fn wire(self) -> Wire {
+        match self {
+            Api::Chat => Wire::Chat,
+            Api::Responses => Wire::Responses,
+        }
+    }
+}
+
 async fn chat_completions(
     State(state): State<Arc<ProxyState>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    serve_api(state, headers, body, Api::Chat).await
+}
+
+/// `POST /v1/responses` for providers that speak only the Responses API (`wire = "responses"`),
+/// passed through unchanged; the bridge sends Codex's requests here when the proxy says so.
+async fn responses_api(
+    State(state): State<Arc<ProxyState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    serve_api(state, headers, body, Api::Responses).await
+}
+
+async fn serve_api(state: Arc<ProxyState>, headers: HeaderMap, body: Bytes, api: Api) -> Response {
     let started = Instant::now();
     let client = match authorize(&state, &headers) {
         Ok(c) => c,
@@ -243,7 +281,7 @@ async fn chat_completions(
         routes: &state.opts.routes,
         agents: &state.opts.agents,
     };
-    let plan = match router.plan(&requested, agent_header) {
+    let mut plan = match router.plan(&requested, agent_header) {
         Ok(p) => p,
         Err(e) => {
             let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
@@ -251,10 +289,45 @@ async fn chat_completions(
                 .into_response();
         }
     };
-    if let Some((_, agent)) = &plan.agent
-        && let Err(e) = apply_agent(&mut raw, agent)
-    {
-        return e.into_response();
+    let first = plan
+        .targets
+        .first()
+        .map(|t| (t.provider.name.clone(), t.provider.wire));
+    plan.targets.retain(|t| t.provider.wire == api.wire());
+    if plan.targets.is_empty() {
+        let (provider, _) = first.unwrap_or_default();
+        let (code, message) = match api {
+            Api::Chat => (
+                WRONG_API_RESPONSES,
+                format!(
+                    "model {requested:?} is served by provider {provider}, which speaks only the \
+                     Responses API: send it to /v1/responses (the aimux bridge does this for you)"
+                ),
+            ),
+            Api::Responses => (
+                "use_chat_completions",
+                format!(
+                    "model {requested:?} is served by provider {provider}, which speaks Chat \
+                     Completions: send it to /v1/chat/completions (the aimux bridge translates)"
+                ),
+            ),
+        };
+        return ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            Some(code),
+            message,
+        )
+        .into_response();
+    }
+    if let Some((_, agent)) = &plan.agent {
+        let applied = match api {
+            Api::Chat => apply_agent(&mut raw, agent),
+            Api::Responses => apply_agent_instructions(&mut raw, agent),
+        };
+        if let Err(e) = applied {
+            return e.into_response();
+        }
     }
     let ctx = Ctx {
         started,
@@ -262,7 +335,25 @@ async fn chat_completions(
         requested,
         stream,
     };
-    route(&state, plan, raw, ctx, session).await
+    route(&state, plan, raw, ctx, session, api).await
+}
+
+/// The code of the 400 that tells the bridge to pass a Responses request through.
+pub const WRONG_API_RESPONSES: &str = "use_responses_api";
+
+/// An agent's system prompt for a Responses request: ahead of the client's `instructions`.
+fn apply_agent_instructions(raw: &mut RawMap, agent: &AgentFile) -> Result<(), ApiError> {
+    if let Some(system) = &agent.system {
+        let theirs: Option<String> = raw
+            .get("instructions")
+            .and_then(|v| serde_json::from_str(v.get()).ok());
+        let joined = match theirs {
+            Some(t) if !t.is_empty() => format!("{system}\n\n{t}"),
+            _ => system.clone(),
+        };
+        raw.insert("instructions".into(), raw_json(&joined));
+    }
+    Ok(())
 }
 
 /// An agent's system prompt goes first (merged with the client's own system message, since some
@@ -327,6 +418,7 @@ async fn route(
     raw: RawMap,
     ctx: Ctx,
     session: Option<String>,
+    api: Api,
 ) -> Response {
     let mut last: Option<(UpstreamError, Target)> = None;
     let n = plan.targets.len();
@@ -341,7 +433,7 @@ async fn route(
                 ProviderKind::Codex => {
                     attempt_codex(state, &target, &raw, &ctx, session.clone()).await
                 }
-                ProviderKind::Http { .. } => attempt_http(state, &target, &raw, &ctx).await,
+                ProviderKind::Http { .. } => attempt_http(state, &target, &raw, &ctx, api).await,
             };
             match outcome {
                 Attempt::Committed(r) | Attempt::Final(r) => return r,
@@ -398,7 +490,13 @@ fn committed_headers(r: &mut Response, target: &Target, overhead: Duration) {
     }
 }
 
-async fn attempt_http(state: &ProxyState, target: &Target, raw: &RawMap, ctx: &Ctx) -> Attempt {
+async fn attempt_http(
+    state: &ProxyState,
+    target: &Target,
+    raw: &RawMap,
+    ctx: &Ctx,
+    api: Api,
+) -> Attempt {
     let ProviderKind::Http {
         base_url,
         key,
@@ -438,7 +536,7 @@ async fn attempt_http(state: &ProxyState, target: &Target, raw: &RawMap, ctx: &C
         Ok(b) => b,
         Err(e) => return Attempt::Final(ApiError::invalid_request(e.to_string()).into_response()),
     };
-    let url = format!("{base_url}/chat/completions");
+    let url = format!("{base_url}/{}", api.path());
     let mut req = state
         .client
         .post(&url)

@@ -488,3 +488,94 @@ async fn codex_backend_through_the_proxy() {
     );
     assert_eq!(mock.requests().len(), 2);
 }
+
+/// A provider that speaks only the Responses API (`wire = "responses"`): Codex's requests pass
+/// through the bridge and the proxy untranslated (the proxy holds its key); a Chat client is told
+/// where to go.
+#[tokio::test(flavor = "multi_thread")]
+async fn responses_wire_providers_get_codex_requests_untranslated() {
+    use crate::common::mock_responses::{MockResponses, ResponsesReply};
+    let mock = MockResponses::with_replies([
+        ResponsesReply::text("from a responses provider"),
+        ResponsesReply::text("again"),
+    ]);
+    let home = Home::new(&format!(
+        "[providers.r]\nbase_url = \"{}\"\nwire = \"responses\"\nenv_key = \"KEY_A\"\nmodels = [\"rm\"]\n",
+        mock.base_url()
+    ));
+    let proxy = home.proxy();
+    let bridge = Bridge::spawn_with(BridgeOptions {
+        upstream: format!("{}/v1", proxy.url),
+        args: vec![],
+        envs: home.envs(),
+        subcommand: None,
+    });
+    let client = reqwest::Client::new();
+    for (stream, want) in [(true, "from a responses provider"), (false, "again")] {
+        let resp = client
+            .post(format!("{}/v1/responses", bridge.url))
+            .json(&json!({"model": "r/rm", "stream": stream, "input": "hi",
+                          "tools": [{"type": "custom", "name": "apply_patch"}]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "{}", proxy.stderr());
+        assert_eq!(resp.headers()["x-aimux-route"], "r/rm");
+        let text = resp.text().await.unwrap();
+        assert!(
+            text.contains(want) && text.contains("response.completed"),
+            "{text}"
+        );
+    }
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 2);
+    for r in &reqs {
+        assert_eq!(r.body["model"], "rm");
+        assert_eq!(r.body["tools"][0]["type"], "custom", "untranslated");
+        assert_eq!(
+            r.header("authorization"),
+            Some(format!("Bearer {KEY_A}").as_str())
+        );
+    }
+    let chat = chat_post(&proxy, hello("r/rm", false), true).await;
+    assert_eq!(chat.status(), 400);
+    let body: Value = chat.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "use_responses_api");
+}
+
+/// The real Codex CLI through bridge → proxy to a Responses-only provider.
+#[test]
+fn codex_turn_on_a_responses_wire_provider() {
+    use crate::common::mock_responses::{MockResponses, ResponsesReply};
+    use crate::common::{CodexConfig, CodexHome, ExecOptions, TEST_MODEL};
+    let mock = MockResponses::with_replies([ResponsesReply::text("native responses answer")]);
+    let home = Home::new(&format!(
+        "[providers.r]\nbase_url = \"{}\"\nwire = \"responses\"\nmodels = [\"{TEST_MODEL}\"]\n",
+        mock.base_url()
+    ));
+    let proxy = home.proxy();
+    let bridge = Bridge::spawn_with(BridgeOptions {
+        upstream: format!("{}/v1", proxy.url),
+        args: vec![],
+        envs: home.envs(),
+        subcommand: None,
+    });
+    let codex = CodexHome::with_config(&bridge.url, CodexConfig::default());
+    let out = codex.run_exec("Say something.", &ExecOptions::default());
+    assert!(
+        out.success(),
+        "{}\n--- proxy ---\n{}",
+        out.dump(),
+        proxy.stderr()
+    );
+    assert_eq!(
+        out.last_message.as_deref().map(str::trim),
+        Some("native responses answer")
+    );
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(reqs[0].body["model"], TEST_MODEL);
+    // Codex's own request shape arrives as sent: developer messages, custom apply_patch tool.
+    let input = reqs[0].body["input"].to_string();
+    assert!(input.contains("\"developer\""), "{input}");
+}
