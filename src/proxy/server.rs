@@ -688,16 +688,45 @@ impl Tap {
             let usage = &mut self.usage;
             self.decoder.push(bytes, |data| {
                 if contains(data, b"\"usage\"")
-                    && let Ok(chunk) = serde_json::from_slice::<Chunk>(data)
-                    && chunk.usage.is_some()
+                    && let Some(u) = usage_of(data)
                 {
-                    *usage = chunk.usage;
+                    *usage = Some(u);
                 }
             });
         } else if self.whole.len() + bytes.len() <= WHOLE_CAP {
             self.whole.extend_from_slice(bytes);
         }
     }
+}
+
+/// The usage in a Chat chunk or completion, or in a Responses event or object
+/// (`input_tokens`/`output_tokens` under `response`, or at the top of a Response object).
+fn usage_of(data: &[u8]) -> Option<crate::bridge::translate::chat::Usage> {
+    use crate::bridge::translate::chat::{CompletionDetails, PromptDetails, Usage};
+    if let Ok(chunk) = serde_json::from_slice::<Chunk>(data)
+        && chunk
+            .usage
+            .as_ref()
+            .is_some_and(|u| u.prompt_tokens + u.completion_tokens > 0)
+    {
+        return chunk.usage;
+    }
+    let v: Value = serde_json::from_slice(data).ok()?;
+    let u = v.get("response").map_or(&v["usage"], |r| &r["usage"]);
+    let input = u["input_tokens"].as_u64()?;
+    let output = u["output_tokens"].as_u64().unwrap_or(0);
+    Some(Usage {
+        prompt_tokens: input,
+        completion_tokens: output,
+        total_tokens: u["total_tokens"].as_u64(),
+        prompt_tokens_details: Some(PromptDetails {
+            cached_tokens: u["input_tokens_details"]["cached_tokens"].as_u64(),
+        }),
+        completion_tokens_details: Some(CompletionDetails {
+            reasoning_tokens: u["output_tokens_details"]["reasoning_tokens"].as_u64(),
+        }),
+        prompt_cache_hit_tokens: None,
+    })
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -711,10 +740,8 @@ impl Drop for Tap {
         else {
             return;
         };
-        if !self.is_sse
-            && let Ok(chunk) = serde_json::from_slice::<Chunk>(&self.whole)
-        {
-            self.usage = chunk.usage;
+        if !self.is_sse {
+            self.usage = usage_of(&self.whole);
         }
         snap.record(
             &sink,
@@ -1133,4 +1160,37 @@ async fn health(State(state): State<Arc<ProxyState>>) -> Response {
         "providers": providers,
     }))
     .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn usage_from_chat_and_responses_shapes() {
+        type Want = Option<(u64, u64, Option<u64>)>;
+        let cases: &[(&str, Want)] = &[
+            (
+                r#"{"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":2}}"#,
+                Some((5, 2, None)),
+            ),
+            (
+                r#"{"type":"response.completed","response":{"id":"r","usage":{"input_tokens":10,"input_tokens_details":{"cached_tokens":4},"output_tokens":3,"total_tokens":13}}}"#,
+                Some((10, 3, Some(4))),
+            ),
+            (
+                r#"{"object":"response","usage":{"input_tokens":7,"output_tokens":1}}"#,
+                Some((7, 1, None)),
+            ),
+            (
+                r#"{"type":"response.output_text.delta","delta":"usage"}"#,
+                None,
+            ),
+        ];
+        for (data, want) in cases {
+            let got = super::usage_of(data.as_bytes()).map(|u| {
+                let cached = u.prompt_tokens_details.and_then(|d| d.cached_tokens);
+                (u.prompt_tokens, u.completion_tokens, cached)
+            });
+            assert_eq!(got, *want, "{data}");
+        }
+    }
 }

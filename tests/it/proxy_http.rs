@@ -541,6 +541,12 @@ async fn responses_wire_providers_get_codex_requests_untranslated() {
     assert_eq!(chat.status(), 400);
     let body: Value = chat.json().await.unwrap();
     assert_eq!(body["error"]["code"], "use_responses_api");
+    // The passed-through answers are in the usage store with their tokens (10 in, 5 out each).
+    wait_until(Duration::from_secs(10), "usage with tokens", || {
+        let t = &home.usage_json()["totals"];
+        (t["input_tokens"].as_u64() == Some(20) && t["output_tokens"].as_u64() == Some(10))
+            .then_some(())
+    });
 }
 
 /// The real Codex CLI through bridge → proxy to a Responses-only provider.
