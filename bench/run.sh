@@ -245,7 +245,7 @@ add_row hop "$HOP/{mode}/v1/chat/completions" chat
 export AIMUX_INTERNAL_SECRET=bench-$RANDOM$RANDOM$RANDOM
 if ! is_na bridge; then
     mkdir -p "$WORK/home-bridge" "$WORK/home-link-bridge" "$WORK/home-proxy"
-    # aimux bridge alone in front of the upstream (it always streams from the upstream)
+    # aimux bridge alone in front of the upstream (the SSE answer, for both modes)
     start aimux-bridge env AIMUX_HOME="$WORK/home-bridge" "$AIMUX" bridge --port 0 \
         --upstream "$UP/sse/v1" --server-info "$WORK/bridge.info"
     BRIDGE_PID=$LAST_PID
