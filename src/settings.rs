@@ -145,6 +145,8 @@ pub struct BridgeFile {
     pub token: Option<String>,
     /// Interval of `response.in_progress` events while the upstream is silent.
     pub heartbeat_ms: Option<u64>,
+    /// Largest request body accepted, in MiB (default 256); larger ones get a 413.
+    pub max_body_mb: Option<u64>,
 }
 
 /// Where aimux keeps its files: `$AIMUX_HOME`, else `<config dir>/aimux`.
@@ -185,6 +187,8 @@ pub struct BridgeSettings {
     pub internal_secret: Option<String>,
     /// Bridge-executed web search: the search rounds one response may take (`None`: off).
     pub web_search_rounds: Option<u32>,
+    /// Largest request body accepted, in bytes.
+    pub max_body: usize,
 }
 
 fn pick<T>(
@@ -297,8 +301,15 @@ impl BridgeSettings {
                 .websearch
                 .is_enabled()
                 .then(|| file.websearch.max_rounds.unwrap_or(3)),
+            max_body: max_body_bytes(f.max_body_mb),
         })
     }
+}
+
+/// `max_body_mb` in bytes.
+pub fn max_body_bytes(mb: Option<u64>) -> usize {
+    let mb = mb.unwrap_or(crate::upstream::DEFAULT_MAX_BODY_MB).max(1);
+    usize::try_from(mb.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX)
 }
 
 #[derive(Debug, Clone)]

@@ -42,6 +42,33 @@ pub async fn not_found(method: Method, uri: Uri) -> Response {
     .into_response()
 }
 
+/// The request body, or the reason it was refused (413 past the configured limit) in OpenAI's
+/// error shape instead of axum's plain text.
+pub fn body_or_error(
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<axum::body::Bytes, ApiError> {
+    body.map_err(|rejection| {
+        let status = rejection.status();
+        let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            "request_too_large"
+        } else {
+            "invalid_body"
+        };
+        ApiError::new(
+            status,
+            "invalid_request_error",
+            Some(code),
+            format!(
+                "{}; hint: raise max_body_mb in config.toml if this is a real request",
+                rejection.body_text()
+            ),
+        )
+    })
+}
+
+/// Default request body limit: long Codex sessions with images run to tens of megabytes.
+pub const DEFAULT_MAX_BODY_MB: u64 = 256;
+
 pub fn unix_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)

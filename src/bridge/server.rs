@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -26,10 +27,7 @@ use super::translate::{
 use crate::api_error::ApiError;
 use crate::proxy::server::WRONG_API_RESPONSES;
 use crate::sse::SseDecoder;
-use crate::upstream::{constant_time_eq, not_found, transport_error, unix_secs};
-
-/// Largest request body accepted (long Codex sessions with images run to tens of megabytes).
-const MAX_BODY: usize = 256 * 1024 * 1024;
+use crate::upstream::{body_or_error, constant_time_eq, not_found, transport_error, unix_secs};
 
 /// A refusal (401, 404, 400 ...) normally arrives well within this; waiting for it lets the
 /// client get a real HTTP error. Codex's idle timer (300 s by default) is far longer.
@@ -55,6 +53,8 @@ pub struct BridgeState {
     responses_models: Mutex<std::collections::HashSet<String>>,
     /// The loopback dashboard at `/dashboard`, when this bridge serves it.
     dashboard: Option<crate::dashboard::DashboardCtx>,
+    /// Largest request body accepted, in bytes.
+    max_body: usize,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -100,6 +100,7 @@ impl BridgeState {
             web_search: None,
             search_cache: Mutex::new(HashMap::new()),
             responses_models: Mutex::new(std::collections::HashSet::new()),
+            max_body: crate::settings::max_body_bytes(None),
             dashboard: None,
         })
     }
@@ -113,6 +114,12 @@ impl BridgeState {
     /// Serves the dashboard at `/dashboard` (see [`crate::dashboard`]).
     pub fn with_dashboard(mut self, ctx: crate::dashboard::DashboardCtx) -> Self {
         self.dashboard = Some(ctx);
+        self
+    }
+
+    /// Sets the largest request body accepted.
+    pub fn with_max_body(mut self, bytes: usize) -> Self {
+        self.max_body = bytes;
         self
     }
 
@@ -188,7 +195,7 @@ pub fn app(state: Arc<BridgeState>, loopback_only: bool) -> Router {
                 .unwrap_or_default(),
         )
         .fallback(not_found)
-        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(DefaultBodyLimit::max(state.max_body))
         .layer(axum::middleware::from_fn_with_state(
             loopback_only,
             crate::guard::guard,
@@ -281,8 +288,12 @@ fn check_json(headers: &HeaderMap) -> Result<(), ApiError> {
 async fn responses(
     State(state): State<Arc<BridgeState>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let body = match body_or_error(body) {
+        Ok(b) => b,
+        Err(e) => return e.into_response(),
+    };
     match responses_inner(state, headers, body).await {
         Ok(response) => response,
         Err(e) => e.into_response(),
@@ -964,11 +975,15 @@ fn passthrough(resp: reqwest::Response) -> Response {
 async fn chat_completions(
     State(state): State<Arc<BridgeState>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     if let Err(e) = check_auth(&state, &headers).and_then(|()| check_json(&headers)) {
         return e.into_response();
     }
+    let body = match body_or_error(body) {
+        Ok(b) => b,
+        Err(e) => return e.into_response(),
+    };
     let started = Instant::now();
     let sent = state
         .client

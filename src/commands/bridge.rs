@@ -60,6 +60,7 @@ pub async fn run(settings: BridgeSettings, env: &Env, home: &Path) -> anyhow::Re
         state = state.with_web_search(WebSearchMode { max_rounds });
     }
     state = state.with_dashboard(dashboard);
+    state = state.with_max_body(settings.max_body);
     let state = Arc::new(state);
 
     let listener = super::bind_server(&settings.host, &settings.port, has_token).await?;

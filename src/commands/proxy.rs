@@ -124,6 +124,7 @@ pub async fn run(
         connect_timeout: Duration::from_secs(p.connect_timeout_s.unwrap_or(10)),
         codex,
         usage,
+        max_body: crate::settings::max_body_bytes(p.max_body_mb),
         websearch: if file.websearch.is_enabled() {
             file.websearch.provider(&env)
         } else {

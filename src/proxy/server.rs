@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -28,9 +29,10 @@ use crate::bridge::translate::UpstreamError;
 use crate::bridge::translate::chat::Chunk;
 use crate::secret;
 use crate::sse::SseDecoder;
-use crate::upstream::{constant_time_eq, not_found, transport_error, unix_millis, unix_secs};
+use crate::upstream::{
+    body_or_error, constant_time_eq, not_found, transport_error, unix_millis, unix_secs,
+};
 
-const MAX_BODY: usize = 256 * 1024 * 1024;
 const MODELS_TTL: Duration = Duration::from_secs(60);
 
 /// Where usage records go (the usage store's recorder); never blocks.
@@ -51,6 +53,8 @@ pub struct ProxyOptions {
     pub usage: Option<UsageSink>,
     /// Where `POST /v1/aimux/search` sends queries; `Err` says why search is unavailable.
     pub websearch: Result<crate::websearch::Provider, String>,
+    /// Largest request body accepted, in bytes.
+    pub max_body: usize,
 }
 
 pub struct ProxyState {
@@ -136,7 +140,7 @@ pub fn app(state: Arc<ProxyState>, loopback_only: bool) -> Router {
         .route("/v1/aimux/search", post(web_search))
         .route("/health", get(health))
         .fallback(not_found)
-        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(DefaultBodyLimit::max(state.opts.max_body))
         .layer(axum::middleware::from_fn_with_state(
             loopback_only,
             crate::guard::guard,
@@ -227,7 +231,7 @@ impl Api {
 async fn chat_completions(
     State(state): State<Arc<ProxyState>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     serve_api(state, headers, body, Api::Chat).await
 }
@@ -237,15 +241,24 @@ async fn chat_completions(
 async fn responses_api(
     State(state): State<Arc<ProxyState>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     serve_api(state, headers, body, Api::Responses).await
 }
 
-async fn serve_api(state: Arc<ProxyState>, headers: HeaderMap, body: Bytes, api: Api) -> Response {
+async fn serve_api(
+    state: Arc<ProxyState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    api: Api,
+) -> Response {
     let started = Instant::now();
     let client = match authorize(&state, &headers) {
         Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
+    let body = match body_or_error(body) {
+        Ok(b) => b,
         Err(e) => return e.into_response(),
     };
     // Only the top level is parsed: a multi-megabyte history is forwarded without being rebuilt.
@@ -1104,11 +1117,15 @@ async fn models(State(state): State<Arc<ProxyState>>, headers: HeaderMap) -> Res
 async fn web_search(
     State(state): State<Arc<ProxyState>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     if let Err(e) = authorize(&state, &headers) {
         return e.into_response();
     }
+    let body = match body_or_error(body) {
+        Ok(b) => b,
+        Err(e) => return e.into_response(),
+    };
     #[derive(serde::Deserialize)]
     struct Query {
         query: String,

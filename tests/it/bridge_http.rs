@@ -607,3 +607,34 @@ fn sigterm_right_after_ready_always_stops_the_server() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn oversize_bodies_get_an_openai_shaped_413_and_the_server_keeps_serving() {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(
+        home.path().join("config.toml"),
+        "[bridge]\nmax_body_mb = 1\n",
+    )
+    .unwrap();
+    let mock = MockUpstream::with_replies([Reply::text("still here")]);
+    let bridge = Bridge::spawn_with(BridgeOptions {
+        upstream: mock.base_url(),
+        args: vec![],
+        envs: vec![("AIMUX_HOME".into(), home.path().display().to_string())],
+        subcommand: None,
+    });
+    let big = json!({"model": "test-model", "input": "x".repeat(2 * 1024 * 1024)});
+    let resp = post(&bridge, &big).await;
+    assert_eq!(resp.status(), 413);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "request_too_large", "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("max_body_mb")
+    );
+    let ok = post(&bridge, &simple_request(false)).await;
+    assert_eq!(ok.status(), 200);
+    assert_eq!(mock.chat_request_count(), 1);
+}
