@@ -715,7 +715,7 @@ impl Tap {
 /// The usage in a Chat chunk or completion, or in a Responses event or object
 /// (`input_tokens`/`output_tokens` under `response`, or at the top of a Response object).
 fn usage_of(data: &[u8]) -> Option<crate::bridge::translate::chat::Usage> {
-    use crate::bridge::translate::chat::{CompletionDetails, PromptDetails, Usage};
+    use crate::bridge::translate::chat::Usage;
     if let Ok(chunk) = serde_json::from_slice::<Chunk>(data)
         && chunk
             .usage
@@ -728,18 +728,14 @@ fn usage_of(data: &[u8]) -> Option<crate::bridge::translate::chat::Usage> {
     let u = v.get("response").map_or(&v["usage"], |r| &r["usage"]);
     let input = u["input_tokens"].as_u64()?;
     let output = u["output_tokens"].as_u64().unwrap_or(0);
-    Some(Usage {
-        prompt_tokens: input,
-        completion_tokens: output,
-        total_tokens: u["total_tokens"].as_u64(),
-        prompt_tokens_details: Some(PromptDetails {
-            cached_tokens: u["input_tokens_details"]["cached_tokens"].as_u64(),
-        }),
-        completion_tokens_details: Some(CompletionDetails {
-            reasoning_tokens: u["output_tokens_details"]["reasoning_tokens"].as_u64(),
-        }),
-        prompt_cache_hit_tokens: None,
-    })
+    let mut usage = Usage::from_counts(
+        input,
+        u["input_tokens_details"]["cached_tokens"].as_u64(),
+        output,
+        u["output_tokens_details"]["reasoning_tokens"].as_u64(),
+    );
+    usage.total_tokens = u["total_tokens"].as_u64().or(usage.total_tokens);
+    Some(usage)
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -809,23 +805,8 @@ impl CtxSnapshot {
         usage: Option<&crate::bridge::translate::chat::Usage>,
         error: Option<&str>,
     ) {
-        let (input, cached, output, reasoning) = usage
-            .map(|u| {
-                (
-                    u.prompt_tokens,
-                    u.prompt_tokens_details
-                        .as_ref()
-                        .and_then(|d| d.cached_tokens)
-                        .or(u.prompt_cache_hit_tokens)
-                        .unwrap_or(0),
-                    u.completion_tokens,
-                    u.completion_tokens_details
-                        .as_ref()
-                        .and_then(|d| d.reasoning_tokens)
-                        .unwrap_or(0),
-                )
-            })
-            .unwrap_or_default();
+        let t = usage.map(|u| u.tokens()).unwrap_or_default();
+        let (input, cached, output, reasoning) = (t.input, t.cached, t.output, t.reasoning);
         let cost = target
             .and_then(|t| t.provider.model_info(&t.model))
             .and_then(|m| m.cost(input, cached, output));
@@ -966,14 +947,14 @@ async fn attempt_codex(
         let mut event = Some(first);
         while let Some(e) = event.take() {
             match &e {
-                BackendEvent::Usage(u) => usage = Some(crate::bridge::translate::chat::Usage {
-                    prompt_tokens: u.input,
-                    completion_tokens: u.output,
-                    total_tokens: Some(u.input + u.output),
-                    prompt_tokens_details: Some(crate::bridge::translate::chat::PromptDetails { cached_tokens: Some(u.cached_input) }),
-                    completion_tokens_details: Some(crate::bridge::translate::chat::CompletionDetails { reasoning_tokens: Some(u.reasoning) }),
-                    prompt_cache_hit_tokens: None,
-                }),
+                BackendEvent::Usage(u) => {
+                    usage = Some(crate::bridge::translate::chat::Usage::from_counts(
+                        u.input,
+                        Some(u.cached_input),
+                        u.output,
+                        Some(u.reasoning),
+                    ));
+                }
                 BackendEvent::Error(err) => error = Some(err.code.clone()),
                 _ => {}
             }

@@ -241,6 +241,60 @@ pub struct Usage {
     pub prompt_cache_hit_tokens: Option<u64>,
 }
 
+/// Token counts in one shape whatever the provider's field names.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct TokenCounts {
+    pub input: u64,
+    pub cached: u64,
+    pub output: u64,
+    pub reasoning: u64,
+    pub total: u64,
+}
+
+impl Usage {
+    /// A usage from plain counts (Responses-API answers, the codex backend).
+    pub fn from_counts(
+        input: u64,
+        cached: Option<u64>,
+        output: u64,
+        reasoning: Option<u64>,
+    ) -> Usage {
+        Usage {
+            prompt_tokens: input,
+            completion_tokens: output,
+            total_tokens: Some(input + output),
+            prompt_tokens_details: Some(PromptDetails {
+                cached_tokens: cached,
+            }),
+            completion_tokens_details: Some(CompletionDetails {
+                reasoning_tokens: reasoning,
+            }),
+            prompt_cache_hit_tokens: None,
+        }
+    }
+
+    pub fn tokens(&self) -> TokenCounts {
+        TokenCounts {
+            input: self.prompt_tokens,
+            cached: self
+                .prompt_tokens_details
+                .as_ref()
+                .and_then(|d| d.cached_tokens)
+                .or(self.prompt_cache_hit_tokens)
+                .unwrap_or(0),
+            output: self.completion_tokens,
+            reasoning: self
+                .completion_tokens_details
+                .as_ref()
+                .and_then(|d| d.reasoning_tokens)
+                .unwrap_or(0),
+            total: self
+                .total_tokens
+                .unwrap_or(self.prompt_tokens + self.completion_tokens),
+        }
+    }
+}
+
 #[derive(Debug, Default, Clone, Deserialize)]
 pub struct PromptDetails {
     #[serde(default)]

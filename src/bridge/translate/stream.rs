@@ -950,27 +950,8 @@ impl StreamTranslator {
         let [si, sc, so, sr, st] = self.usage_sum;
         let (input, cached, output, reasoning, total) = match &self.usage {
             Some(u) => {
-                let cached = u
-                    .prompt_tokens_details
-                    .as_ref()
-                    .and_then(|d| d.cached_tokens)
-                    .or(u.prompt_cache_hit_tokens)
-                    .unwrap_or(0);
-                let reasoning = u
-                    .completion_tokens_details
-                    .as_ref()
-                    .and_then(|d| d.reasoning_tokens)
-                    .unwrap_or(0);
-                let total = u
-                    .total_tokens
-                    .unwrap_or(u.prompt_tokens + u.completion_tokens);
-                (
-                    u.prompt_tokens,
-                    cached,
-                    u.completion_tokens,
-                    reasoning,
-                    total,
-                )
+                let t = u.tokens();
+                (t.input, t.cached, t.output, t.reasoning, t.total)
             }
             // No usage from the upstream: an estimate (about 4 bytes a token) beats zero, which
             // would keep Codex from ever compacting the conversation.
