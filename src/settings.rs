@@ -197,7 +197,6 @@ fn pick<T>(
     env: Option<(T, &'static str)>,
     file: Option<T>,
     file_path: &Path,
-    default: Option<T>,
 ) -> Option<Setting<T>> {
     if let Some(value) = flag {
         return Some(Setting {
@@ -211,16 +210,69 @@ fn pick<T>(
             source: Source::Env(name),
         });
     }
-    if let Some(value) = file {
-        return Some(Setting {
-            value,
-            source: Source::File(file_path.to_owned()),
-        });
-    }
-    default.map(|value| Setting {
+    file.map(|value| Setting {
         value,
+        source: Source::File(file_path.to_owned()),
+    })
+}
+
+/// [`pick`], falling back to the default.
+fn pick_or<T>(
+    flag: Option<T>,
+    flag_name: &'static str,
+    env: Option<(T, &'static str)>,
+    file: Option<T>,
+    file_path: &Path,
+    default: T,
+) -> Setting<T> {
+    pick(flag, flag_name, env, file, file_path).unwrap_or(Setting {
+        value: default,
         source: Source::Default,
     })
+}
+
+/// Where a server binds: `--host`/`--port`, `AIMUX_<WHO>_HOST`/`_PORT`, the file's section.
+fn address(
+    (host, port): (Option<String>, Option<u16>),
+    env: &Env,
+    (env_host, env_port): (&'static str, &'static str),
+    (file_host, file_port): (Option<String>, Option<u16>),
+    file_path: &Path,
+    default_port: u16,
+) -> anyhow::Result<(Setting<String>, Setting<u16>)> {
+    let host = pick_or(
+        host,
+        "--host",
+        env_parsed(env, env_host)?,
+        file_host,
+        file_path,
+        DEFAULT_HOST.to_owned(),
+    );
+    let port = pick_or(
+        port,
+        "--port",
+        env_parsed(env, env_port)?,
+        file_port,
+        file_path,
+        default_port,
+    );
+    Ok((host, port))
+}
+
+/// The client token: `--token`, `AIMUX_TOKEN`, `[bridge] token`.
+fn token(
+    flag: Option<String>,
+    env: &Env,
+    file: &FileConfig,
+    file_path: &Path,
+) -> anyhow::Result<Option<Setting<String>>> {
+    Ok(pick(
+        flag,
+        "--token",
+        env_parsed(env, "AIMUX_TOKEN")?,
+        file.bridge.token.clone(),
+        file_path,
+    ))
 }
 
 fn env_parsed<T: std::str::FromStr>(
@@ -244,41 +296,23 @@ impl BridgeSettings {
         file_path: &Path,
     ) -> anyhow::Result<Self> {
         let f = &file.bridge;
-        let host = pick(
-            args.host,
-            "--host",
-            env_parsed(env, "AIMUX_BRIDGE_HOST")?,
-            f.host.clone(),
+        let (host, port) = address(
+            (args.host, args.port),
+            env,
+            ("AIMUX_BRIDGE_HOST", "AIMUX_BRIDGE_PORT"),
+            (f.host.clone(), f.port),
             file_path,
-            Some(DEFAULT_HOST.to_owned()),
-        );
-        let port = pick(
-            args.port,
-            "--port",
-            env_parsed(env, "AIMUX_BRIDGE_PORT")?,
-            f.port,
-            file_path,
-            Some(DEFAULT_BRIDGE_PORT),
-        );
-        let upstream = pick(
+            DEFAULT_BRIDGE_PORT,
+        )?;
+        let upstream = pick_or(
             args.upstream,
             "--upstream",
             env_parsed(env, "AIMUX_UPSTREAM")?,
             f.upstream.clone(),
             file_path,
-            Some(format!("http://{DEFAULT_HOST}:{DEFAULT_PROXY_PORT}/v1")),
+            format!("http://{DEFAULT_HOST}:{DEFAULT_PROXY_PORT}/v1"),
         );
-        let token = pick(
-            args.token,
-            "--token",
-            env_parsed(env, "AIMUX_TOKEN")?,
-            f.token.clone(),
-            file_path,
-            None,
-        );
-        let (Some(host), Some(port), Some(upstream)) = (host, port, upstream) else {
-            unreachable!("settings with defaults always resolve");
-        };
+        let token = token(args.token, env, file, file_path)?;
         let heartbeat = f
             .heartbeat_ms
             .map(Duration::from_millis)
@@ -329,33 +363,15 @@ impl ProxySettings {
         file_path: &Path,
     ) -> anyhow::Result<Self> {
         let f = &file.proxy;
-        let host = pick(
-            args.host,
-            "--host",
-            env_parsed(env, "AIMUX_PROXY_HOST")?,
-            f.host.clone(),
+        let (host, port) = address(
+            (args.host, args.port),
+            env,
+            ("AIMUX_PROXY_HOST", "AIMUX_PROXY_PORT"),
+            (f.host.clone(), f.port),
             file_path,
-            Some(DEFAULT_HOST.to_owned()),
-        );
-        let port = pick(
-            args.port,
-            "--port",
-            env_parsed(env, "AIMUX_PROXY_PORT")?,
-            f.port,
-            file_path,
-            Some(DEFAULT_PROXY_PORT),
-        );
-        let token = pick(
-            None,
-            "--token",
-            env_parsed(env, "AIMUX_TOKEN")?,
-            file.bridge.token.clone(),
-            file_path,
-            None,
-        );
-        let (Some(host), Some(port)) = (host, port) else {
-            unreachable!("settings with defaults always resolve");
-        };
+            DEFAULT_PROXY_PORT,
+        )?;
+        let token = token(None, env, file, file_path)?;
         Ok(ProxySettings {
             host,
             port,
