@@ -94,7 +94,7 @@ pub fn run(cli: Cli, env: &Env) -> anyhow::Result<()> {
             runtime()?.block_on(commands::proxy::run(proxy, file, env.clone(), &home))
         }
         Command::Models { json } => {
-            runtime()?.block_on(commands::models::run(env, &file, &home, json))
+            runtime()?.block_on(commands::models::run(env, &file, &path, &home, json))
         }
         Command::Usage { days, json } => commands::usage::run(&home, days, json),
         Command::Start(args) => commands::start::run(args, env, &file, &home, cli.verbose),

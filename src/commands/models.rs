@@ -1,45 +1,12 @@
-//! `aimux models [--json]`: what the proxy can route to. Asks the running proxy (live lists);
+//! `aimux models [--json]`: what the proxy can route to. Asks the running link (live lists);
 //! without one, shows what the config and presets give.
 
 use std::path::Path;
-use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::proxy::registry::{Detected, Registry};
-use crate::proxy::server::model_entry;
-use crate::settings::{DEFAULT_PROXY_PORT, Env, FileConfig};
-
-async fn from_proxy(env: &Env, file: &FileConfig, home: &Path) -> Option<Value> {
-    let port = env
-        .get("AIMUX_PROXY_PORT")
-        .and_then(|p| p.parse().ok())
-        .or(file.proxy.port)
-        .unwrap_or(DEFAULT_PROXY_PORT);
-    let secret = crate::secret::internal_secret(env, home).ok()?;
-    let resp = reqwest::Client::new()
-        .get(format!("http://127.0.0.1:{port}/v1/models"))
-        .header(crate::secret::HEADER, secret)
-        .timeout(Duration::from_secs(5))
-        .send()
-        .await
-        .ok()?;
-    if !resp.status().is_success() {
-        return None;
-    }
-    resp.json().await.ok()
-}
-
-fn from_config(env: &Env, file: &FileConfig, home: &Path) -> anyhow::Result<Value> {
-    let creds = super::proxy::load_credentials(home)?;
-    let registry = Registry::build(file, env, &creds, Detected::default())
-        .map_err(crate::error::user_error)?;
-    let mut data = Vec::new();
-    for p in registry.providers() {
-        data.extend(p.models.iter().map(|m| model_entry(p, &m.id)));
-    }
-    Ok(json!({"object": "list", "data": data}))
-}
+use super::gen_catalog::{Source, model_list};
+use crate::settings::{Env, FileConfig};
 
 /// A table a person can read: model, provider, context, inputs, reasoning, price.
 pub fn render_table(list: &Value) -> String {
@@ -97,16 +64,22 @@ pub fn render_table(list: &Value) -> String {
     out
 }
 
-pub async fn run(env: &Env, file: &FileConfig, home: &Path, json: bool) -> anyhow::Result<()> {
-    let (list, live) = match from_proxy(env, file, home).await {
-        Some(v) => (v, true),
-        None => (from_config(env, file, home)?, false),
-    };
+/// The list comes from the running proxy (directly, or through the bridge under `aimux start`,
+/// whose proxy secret is per start), else from the config and presets — the same source
+/// `gen-catalog` uses.
+pub async fn run(
+    env: &Env,
+    file: &FileConfig,
+    config_path: &Path,
+    home: &Path,
+    json: bool,
+) -> anyhow::Result<()> {
+    let (list, source) = model_list(env, file, config_path, home).await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&list)?);
     } else {
         print!("{}", render_table(&list));
-        if !live {
+        if matches!(source, Source::Config) {
             eprintln!("(the proxy is not running: showing configured providers' known models)");
         }
     }
@@ -116,6 +89,7 @@ pub async fn run(env: &Env, file: &FileConfig, home: &Path, json: bool) -> anyho
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn table_text() {

@@ -268,6 +268,21 @@ async fn models_are_aggregated_with_metadata() {
     assert_eq!(ds["context_window"], 128000);
     assert_eq!(ds["reasoning"], true);
     assert!(ds["pricing"]["input"].as_f64().is_some());
+
+    // `aimux models` shows the running proxy's list, live models included.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_aimux"))
+        .args(["models", "--json"])
+        .envs(home.envs())
+        .env("AIMUX_PROXY_PORT", proxy.port.to_string())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cli: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(cli["data"], list["data"]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
