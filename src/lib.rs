@@ -13,6 +13,7 @@ pub mod fsutil;
 pub mod guard;
 pub mod proxy;
 pub mod secret;
+pub mod serve;
 pub mod server_info;
 pub mod settings;
 pub mod signals;
@@ -87,11 +88,11 @@ pub fn run(cli: Cli, env: &Env) -> anyhow::Result<()> {
             if commands::bridge::upstream_is_local(&bridge.upstream.value) {
                 bridge.internal_secret = Some(secret::internal_secret(env, &home)?);
             }
-            runtime()?.block_on(commands::bridge::run(bridge, env, &home))
+            server_runtime()?.block_on(commands::bridge::run(bridge, env, &home))
         }
         Command::Proxy(args) => {
             let proxy = ProxySettings::resolve(args, env, &file, &path)?;
-            runtime()?.block_on(commands::proxy::run(proxy, file, env.clone(), &home))
+            server_runtime()?.block_on(commands::proxy::run(proxy, file, env.clone(), &home))
         }
         Command::Models { json } => {
             runtime()?.block_on(commands::models::run(env, &file, &path, &home, json))
@@ -122,6 +123,14 @@ pub fn run(cli: Cli, env: &Env) -> anyhow::Result<()> {
         Command::Websearch { action } => commands::websearch::run(action, env, &path, &home),
         Command::Env { shell } => commands::env::run(shell, env, &file, &path),
     }
+}
+
+/// The servers' runtime: single-threaded; [`serve::serve`] adds one thread (and runtime) per
+/// further core.
+fn server_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

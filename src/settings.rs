@@ -147,6 +147,9 @@ pub struct BridgeFile {
     pub heartbeat_ms: Option<u64>,
     /// Largest request body accepted, in MiB (default 256); larger ones get a 413.
     pub max_body_mb: Option<u64>,
+    /// Seconds a client may take to send a request's headers (slow-loris guard), and how long
+    /// an idle keep-alive connection is kept (default 30).
+    pub header_timeout_s: Option<u64>,
 }
 
 /// Where aimux keeps its files: `$AIMUX_HOME`, else `<config dir>/aimux`.
@@ -189,6 +192,7 @@ pub struct BridgeSettings {
     pub web_search_rounds: Option<u32>,
     /// Largest request body accepted, in bytes.
     pub max_body: usize,
+    pub header_timeout: Duration,
 }
 
 fn pick<T>(
@@ -336,8 +340,16 @@ impl BridgeSettings {
                 .is_enabled()
                 .then(|| file.websearch.max_rounds.unwrap_or(3)),
             max_body: max_body_bytes(f.max_body_mb),
+            header_timeout: header_timeout(f.header_timeout_s),
         })
     }
+}
+
+/// `header_timeout_s` (at least one second).
+pub fn header_timeout(secs: Option<u64>) -> Duration {
+    secs.map_or(crate::serve::HEADER_TIMEOUT, |s| {
+        Duration::from_secs(s.max(1))
+    })
 }
 
 /// `max_body_mb` in bytes.

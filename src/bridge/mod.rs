@@ -4,4 +4,4 @@
 pub mod server;
 pub mod translate;
 
-pub use server::{BridgeState, app, normalize_upstream, serve};
+pub use server::{BridgeState, app, normalize_upstream};

@@ -1,9 +1,8 @@
-//! The bridge's HTTP surface: `app()` builds the router (testable without a socket), `serve()`
-//! runs it on a bound listener until a shutdown future resolves.
+//! The bridge's HTTP surface: `app()` builds the router (testable without a socket);
+//! [`crate::serve`] runs it.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -16,7 +15,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use futures_util::StreamExt;
 use serde_json::json;
-use tokio::net::TcpListener;
 
 use super::translate::chat::ChatRequest;
 use super::translate::chat::Chunk;
@@ -26,6 +24,7 @@ use super::translate::{
 };
 use crate::api_error::ApiError;
 use crate::proxy::server::WRONG_API_RESPONSES;
+use crate::serve::ThreadClient;
 use crate::sse::SseDecoder;
 use crate::upstream::{body_or_error, constant_time_eq, not_found, transport_error, unix_secs};
 
@@ -35,7 +34,7 @@ const COMMIT_WAIT: Duration = Duration::from_secs(10);
 
 #[derive(Debug)]
 pub struct BridgeState {
-    client: reqwest::Client,
+    client: ThreadClient,
     upstream: String,
     chat_url: String,
     models_url: String,
@@ -81,13 +80,14 @@ impl BridgeState {
                 reqwest::header::HeaderValue::from_str(&secret)?,
             );
         }
-        let client = reqwest::Client::builder()
-            .default_headers(headers)
-            .connect_timeout(Duration::from_secs(10))
-            .read_timeout(Duration::from_secs(600))
-            .tcp_nodelay(true)
-            .pool_idle_timeout(Duration::from_secs(90))
-            .build()?;
+        let client = ThreadClient::new(move || {
+            reqwest::Client::builder()
+                .default_headers(headers.clone())
+                .connect_timeout(Duration::from_secs(10))
+                .read_timeout(Duration::from_secs(600))
+                .tcp_nodelay(true)
+                .pool_idle_timeout(Duration::from_secs(90))
+        })?;
         Ok(BridgeState {
             client,
             upstream: upstream.to_owned(),
@@ -203,37 +203,6 @@ pub fn app(state: Arc<BridgeState>, loopback_only: bool) -> Router {
         .with_state(state)
 }
 
-/// Serves until `shutdown` resolves, then gives in-flight requests up to `drain` to finish.
-pub async fn serve(
-    listener: TcpListener,
-    app: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-    drain: Duration,
-) -> std::io::Result<()> {
-    use axum::serve::ListenerExt;
-    let listener = listener.tap_io(|tcp| {
-        // Without TCP_NODELAY every small SSE write waits for the client's delayed ACK.
-        let _ = tcp.set_nodelay(true);
-    });
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-        shutdown.await;
-        let _ = tx.send(());
-    });
-    let mut server = std::pin::pin!(server.into_future());
-    tokio::select! {
-        result = &mut server => return result,
-        _ = rx => {}
-    }
-    match tokio::time::timeout(drain, server).await {
-        Ok(result) => result,
-        Err(_) => {
-            tracing::warn!("in-flight requests did not finish within {drain:?}; closing them");
-            Ok(())
-        }
-    }
-}
-
 // ---- auth and request checks ----
 
 fn check_auth(state: &BridgeState, headers: &HeaderMap) -> Result<(), ApiError> {
@@ -337,6 +306,7 @@ async fn responses_inner(
     let send: SendFuture = Box::pin(
         state
             .client
+            .get()
             .post(&state.chat_url)
             .header(header::CONTENT_TYPE, "application/json")
             .header(header::ACCEPT, "text/event-stream")
@@ -438,6 +408,7 @@ async fn responses_passthrough(state: &BridgeState, body: Bytes) -> Response {
     let url = format!("{}/responses", state.upstream);
     let sent = state
         .client
+        .get()
         .post(&url)
         .header(header::CONTENT_TYPE, "application/json")
         .header(header::ACCEPT, "text/event-stream")
@@ -482,6 +453,7 @@ async fn run_search(state: &BridgeState, query: &str, count: Option<u32>) -> Str
     let url = format!("{}/aimux/search", state.upstream);
     let sent = state
         .client
+        .get()
         .post(&url)
         .json(&serde_json::json!({"query": query, "count": count}))
         .timeout(Duration::from_secs(30))
@@ -830,6 +802,7 @@ fn drive(job: Job, first: Pending) -> impl futures_util::Stream<Item = Step> {
                     pending = Some(Pending::Waiting(Box::pin(
                         state
                             .client
+                            .get()
                             .post(&state.chat_url)
                             .header(header::CONTENT_TYPE, "application/json")
                             .header(header::ACCEPT, "text/event-stream")
@@ -987,6 +960,7 @@ async fn chat_completions(
     let started = Instant::now();
     let sent = state
         .client
+        .get()
         .post(&state.chat_url)
         .header(header::CONTENT_TYPE, "application/json")
         .body(body)
@@ -1011,7 +985,7 @@ async fn models(State(state): State<Arc<BridgeState>>, headers: HeaderMap) -> Re
     if let Err(e) = check_auth(&state, &headers) {
         return e.into_response();
     }
-    match state.client.get(&state.models_url).send().await {
+    match state.client.get().get(&state.models_url).send().await {
         Ok(resp) => passthrough(resp),
         Err(e) => ApiError::from(&UpstreamError::unreachable(
             &state.models_url,
@@ -1027,7 +1001,7 @@ async fn catalog(State(state): State<Arc<BridgeState>>, headers: HeaderMap) -> R
     if let Err(e) = check_auth(&state, &headers) {
         return e.into_response();
     }
-    let resp = match state.client.get(&state.models_url).send().await {
+    let resp = match state.client.get().get(&state.models_url).send().await {
         Ok(resp) if resp.status().is_success() => resp,
         Ok(resp) => return passthrough(resp),
         Err(e) => {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::bridge::server::WebSearchMode;
-use crate::bridge::{BridgeState, app, normalize_upstream, serve};
+use crate::bridge::{BridgeState, app, normalize_upstream};
 use crate::dashboard::DashboardCtx;
 use crate::error::user_error;
 use crate::server_info::ServerInfo;
@@ -78,9 +78,17 @@ pub async fn run(settings: BridgeSettings, env: &Env, home: &Path) -> anyhow::Re
     }
     tracing::info!("aimux bridge listening on {url} → upstream {upstream}");
     eprintln!("aimux bridge: {url}/v1 → {upstream}");
-    serve(listener, app(state, is_loopback(host)), shutdown, DRAIN)
-        .await
-        .context("serving the bridge")?;
+    crate::serve::serve(
+        listener,
+        app(state, is_loopback(host)),
+        shutdown,
+        crate::serve::ServeOptions {
+            header_timeout: settings.header_timeout,
+            ..crate::serve::ServeOptions::new(DRAIN)
+        },
+    )
+    .await
+    .context("serving the bridge")?;
     Ok(())
 }
 

@@ -114,6 +114,7 @@ pub async fn run(
         Arc::new(move |r| recorder.record(r)) as UsageSink
     });
     let p = &file.proxy;
+    let header_timeout_s = p.header_timeout_s;
     let opts = ProxyOptions {
         routes: file.routes.clone(),
         agents: file.agents.clone(),
@@ -151,9 +152,17 @@ pub async fn run(
     );
     let detect = state.clone();
     tokio::spawn(async move { detect.detect_local().await });
-    crate::bridge::serve(listener, app(state, is_loopback(host)), shutdown, DRAIN)
-        .await
-        .context("serving the proxy")?;
+    crate::serve::serve(
+        listener,
+        app(state, is_loopback(host)),
+        shutdown,
+        crate::serve::ServeOptions {
+            header_timeout: crate::settings::header_timeout(header_timeout_s),
+            ..crate::serve::ServeOptions::new(DRAIN)
+        },
+    )
+    .await
+    .context("serving the proxy")?;
     if let Some(store) = store {
         store.flush()?;
     }

@@ -18,6 +18,9 @@ pub struct ProxyFile {
     pub first_byte_timeout_s: Option<u64>,
     /// Largest request body accepted, in MiB (default 256).
     pub max_body_mb: Option<u64>,
+    /// Seconds a client may take to send a request's headers, and how long an idle keep-alive
+    /// connection is kept (default 30).
+    pub header_timeout_s: Option<u64>,
     pub connect_timeout_s: Option<u64>,
     /// An external proxy for `aimux start` to supervise instead of `aimux proxy` (a ClawRouter or
     /// LiteLLM process, ...): a shell command line (run with `sh -c`) or an argv array.

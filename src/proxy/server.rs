@@ -28,6 +28,7 @@ use crate::api_error::ApiError;
 use crate::bridge::translate::UpstreamError;
 use crate::bridge::translate::chat::Chunk;
 use crate::secret;
+use crate::serve::ThreadClient;
 use crate::sse::SseDecoder;
 use crate::upstream::{
     body_or_error, constant_time_eq, not_found, transport_error, unix_millis, unix_secs,
@@ -60,18 +61,20 @@ pub struct ProxyOptions {
 pub struct ProxyState {
     registry: RwLock<Arc<Registry>>,
     opts: ProxyOptions,
-    client: reqwest::Client,
+    client: ThreadClient,
     started: Instant,
     models_cache: Mutex<Option<(Instant, Value)>>,
 }
 
 impl ProxyState {
     pub fn new(registry: Registry, opts: ProxyOptions) -> anyhow::Result<Self> {
-        let client = reqwest::Client::builder()
-            .connect_timeout(opts.connect_timeout)
-            .tcp_nodelay(true)
-            .pool_idle_timeout(Duration::from_secs(90))
-            .build()?;
+        let connect_timeout = opts.connect_timeout;
+        let client = ThreadClient::new(move || {
+            reqwest::Client::builder()
+                .connect_timeout(connect_timeout)
+                .tcp_nodelay(true)
+                .pool_idle_timeout(Duration::from_secs(90))
+        })?;
         Ok(ProxyState {
             registry: RwLock::new(Arc::new(registry)),
             opts,
@@ -96,6 +99,7 @@ impl ProxyState {
             let url = format!("{}/models", preset.base_url);
             let resp = self
                 .client
+                .get()
                 .get(&url)
                 .timeout(Duration::from_millis(800))
                 .send()
@@ -552,6 +556,7 @@ async fn attempt_http(
     let url = format!("{base_url}/{}", api.path());
     let mut req = state
         .client
+        .get()
         .post(&url)
         .header(header::CONTENT_TYPE, "application/json")
         .body(body);
@@ -1013,6 +1018,7 @@ async fn fetch_live(state: &ProxyState, provider: &Provider) -> Option<Vec<Strin
     };
     let mut req = state
         .client
+        .get()
         .get(format!("{base_url}/models"))
         .timeout(Duration::from_secs(3));
     if let Some(k) = key {
@@ -1132,7 +1138,7 @@ async fn web_search(
         }
     };
     let count = q.count.unwrap_or(crate::websearch::DEFAULT_COUNT);
-    match crate::websearch::search(&state.client, provider, &q.query, count).await {
+    match crate::websearch::search(&state.client.get(), provider, &q.query, count).await {
         Ok(results) => axum::Json(json!({"query": q.query, "results": results})).into_response(),
         Err(e) => ApiError::new(
             StatusCode::BAD_GATEWAY,

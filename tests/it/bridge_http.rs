@@ -638,3 +638,95 @@ async fn oversize_bodies_get_an_openai_shaped_413_and_the_server_keeps_serving()
     assert_eq!(ok.status(), 200);
     assert_eq!(mock.chat_request_count(), 1);
 }
+
+/// Slow-loris: a client trickling header bytes (or sending nothing) is cut off after
+/// `header_timeout_s`, while the server keeps answering everyone else.
+#[test]
+fn slow_headers_are_timed_out_and_the_server_keeps_serving() {
+    use std::net::TcpStream;
+    fn health(addr: &str) -> String {
+        let mut c = TcpStream::connect(addr).unwrap();
+        c.write_all(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut answer = String::new();
+        c.read_to_string(&mut answer).unwrap();
+        answer.lines().next().unwrap_or_default().to_owned()
+    }
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(
+        home.path().join("config.toml"),
+        "[bridge]\nheader_timeout_s = 2\n[proxy]\nheader_timeout_s = 2\n",
+    )
+    .unwrap();
+    for subcommand in ["bridge", "proxy"] {
+        let server = Bridge::spawn_with(BridgeOptions {
+            upstream: if subcommand == "bridge" {
+                "http://127.0.0.1:9/v1".into()
+            } else {
+                String::new()
+            },
+            args: vec![],
+            envs: vec![
+                ("AIMUX_HOME".into(), home.path().display().to_string()),
+                ("AIMUX_INTERNAL_SECRET".into(), "s".into()),
+            ],
+            subcommand: Some(subcommand.into()),
+        });
+        let addr = server.url.trim_start_matches("http://").to_owned();
+        let started = Instant::now();
+        let mut trickler = TcpStream::connect(&addr).unwrap();
+        let silent = TcpStream::connect(&addr).unwrap();
+        trickler
+            .write_all(b"POST /v1/responses HTTP/1.1\r\n")
+            .unwrap();
+        trickler
+            .set_read_timeout(Some(Duration::from_millis(250)))
+            .unwrap();
+        // One header byte every 250 ms, until the server hangs up (bounded at 20 s).
+        let mut closed_after = None;
+        for byte in b"X-Slow: ".iter().cycle().take(80) {
+            if trickler.write_all(&[*byte]).is_err() {
+                closed_after = Some(started.elapsed());
+                break;
+            }
+            let mut buf = [0u8; 512];
+            match trickler.read(&mut buf) {
+                Ok(_) => {
+                    // EOF, or an error answer on the way out: either way the server is done.
+                    closed_after = Some(started.elapsed());
+                    break;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {}
+                Err(_) => {
+                    closed_after = Some(started.elapsed());
+                    break;
+                }
+            }
+            // A well-behaved client is served meanwhile.
+            assert_eq!(health(&addr), "HTTP/1.1 200 OK", "{subcommand}");
+        }
+        let closed_after = closed_after
+            .unwrap_or_else(|| panic!("{subcommand} kept a slow-loris connection 20 s"));
+        assert!(
+            closed_after >= Duration::from_millis(1500) && closed_after < Duration::from_secs(6),
+            "{subcommand} closed the trickling connection after {closed_after:?} (timeout 2 s)"
+        );
+        // The connection that never sent a byte is gone too.
+        silent
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut buf = [0u8; 64];
+        let read = (&silent).read(&mut buf);
+        let closed = match &read {
+            Ok(n) => *n == 0,
+            Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+        };
+        assert!(
+            closed,
+            "{subcommand}: the silent connection is still open after {:?}: {read:?}",
+            started.elapsed()
+        );
+        assert!(started.elapsed() < Duration::from_secs(8));
+    }
+}

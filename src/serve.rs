@@ -1,0 +1,239 @@
+//! Serving a router: one accept loop per core, each on its own single-threaded runtime.
+//!
+//! A request through the bridge touches two sockets (the client's and the upstream's). On a
+//! work-stealing runtime the tasks behind them land on different threads and every hop between
+//! them is a futex wake-up and a context switch, which on a small box costs more than the
+//! translation itself. Here every thread accepts from the same listening socket and keeps each
+//! connection, its handler and (with [`ThreadClient`]) its upstream connections to itself.
+//!
+//! Connections get a header read timeout (a slow-loris client cannot hold one open by trickling
+//! header bytes; an idle keep-alive connection is closed after the same time), and shutdown is
+//! graceful: stop accepting, let in-flight requests finish for up to `drain`, then close.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+/// How long a client may take to send a request's headers, and how long an idle keep-alive
+/// connection is kept.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Most accept loops (threads) a server runs, whatever the core count: a local router is not a
+/// web server, and each loop keeps its own upstream connections.
+const MAX_WORKERS: usize = 8;
+
+#[derive(Debug, Clone, Copy)]
+pub struct ServeOptions {
+    /// How long in-flight requests may run on after the shutdown signal.
+    pub drain: Duration,
+    /// See [`HEADER_TIMEOUT`].
+    pub header_timeout: Duration,
+    /// Accept loops, one per thread (the calling task runs the first).
+    pub workers: usize,
+}
+
+impl ServeOptions {
+    /// One loop per available core (at most [`MAX_WORKERS`]).
+    pub fn new(drain: Duration) -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        ServeOptions {
+            drain,
+            header_timeout: HEADER_TIMEOUT,
+            workers: cores.clamp(1, MAX_WORKERS),
+        }
+    }
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then drains. Runs one accept loop in
+/// the calling task and `workers - 1` more on their own threads and single-threaded runtimes.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    opts: ServeOptions,
+) -> std::io::Result<()> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let listener = listener.into_std()?;
+    let mut workers = Vec::new();
+    for i in 1..opts.workers.max(1) {
+        let listener = listener.try_clone()?;
+        let (app, stop) = (app.clone(), stop_rx.clone());
+        let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+        std::thread::Builder::new()
+            .name(format!("aimux-worker-{i}"))
+            .spawn(move || {
+                let result = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .and_then(|rt| {
+                        rt.block_on(async move {
+                            accept_loop(TcpListener::from_std(listener)?, app, stop, opts).await
+                        })
+                    });
+                let _ = done_tx.send(result);
+            })?;
+        workers.push(done_rx);
+    }
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    });
+    let mut result = accept_loop(TcpListener::from_std(listener)?, app, stop_rx, opts).await;
+    for worker in workers {
+        // A worker whose thread died without a word has nothing left to drain.
+        if let Ok(Err(e)) = worker.await {
+            result = result.and(Err(e));
+        }
+    }
+    result
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    app: Router,
+    mut stop: watch::Receiver<bool>,
+    opts: ServeOptions,
+) -> std::io::Result<()> {
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(opts.header_timeout)
+        .keep_alive(true);
+    let graceful = GracefulShutdown::new();
+    loop {
+        let accepted = tokio::select! {
+            biased;
+            _ = stop.wait_for(|stop| *stop) => break,
+            accepted = listener.accept() => accepted,
+        };
+        let tcp = match accepted {
+            Ok((tcp, _)) => tcp,
+            Err(e) if is_connection_error(&e) => continue,
+            Err(e) => {
+                // Out of descriptors or memory: back off instead of spinning.
+                tracing::warn!("accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        // Without TCP_NODELAY every small SSE write waits for the client's delayed ACK.
+        let _ = tcp.set_nodelay(true);
+        let conn = http.serve_connection(TokioIo::new(tcp), TowerToHyperService::new(app.clone()));
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(opts.drain, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "in-flight requests did not finish within {:?}; closing them",
+            opts.drain
+        );
+    }
+    Ok(())
+}
+
+fn is_connection_error(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(
+        e.kind(),
+        ConnectionRefused | ConnectionAborted | ConnectionReset | Interrupted | WouldBlock
+    )
+}
+
+/// A `reqwest::Client` per thread, so that a worker's upstream connections (and the tasks hyper
+/// runs for them) stay on that worker's runtime. Cheap to call per request (a clone of an `Arc`).
+pub struct ThreadClient {
+    id: u64,
+    make: Arc<dyn Fn() -> reqwest::ClientBuilder + Send + Sync>,
+    /// Built up front, so configuration errors surface at start; also the fallback should a
+    /// later build fail.
+    first: reqwest::Client,
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// (ThreadClient id, this thread's client). A handful of entries per process.
+    static CLIENTS: RefCell<Vec<(u64, reqwest::Client)>> = const { RefCell::new(Vec::new()) };
+}
+
+impl ThreadClient {
+    pub fn new(
+        make: impl Fn() -> reqwest::ClientBuilder + Send + Sync + 'static,
+    ) -> reqwest::Result<Self> {
+        let first = make().build()?;
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        CLIENTS.with(|c| c.borrow_mut().push((id, first.clone())));
+        Ok(ThreadClient {
+            id,
+            make: Arc::new(make),
+            first,
+        })
+    }
+
+    /// This thread's client.
+    pub fn get(&self) -> reqwest::Client {
+        CLIENTS.with(|c| {
+            let mut clients = c.borrow_mut();
+            if let Some((_, client)) = clients.iter().find(|(id, _)| *id == self.id) {
+                return client.clone();
+            }
+            let client = (self.make)().build().unwrap_or_else(|_| self.first.clone());
+            clients.push((self.id, client.clone()));
+            client
+        })
+    }
+}
+
+impl std::fmt::Debug for ThreadClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ThreadClient")
+            .field("id", &self.id)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client() -> ThreadClient {
+        ThreadClient::new(reqwest::Client::builder).expect("client")
+    }
+
+    #[test]
+    fn one_client_per_thread_and_owner() {
+        let (a, b) = (client(), client());
+        assert_ne!(a.id, b.id);
+        // Same thread: the client built by `new` is reused, no new pool per call.
+        let here = CLIENTS.with(|c| c.borrow().len());
+        for _ in 0..3 {
+            a.get();
+            b.get();
+        }
+        assert_eq!(CLIENTS.with(|c| c.borrow().len()), here);
+        // Another thread builds its own.
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                assert_eq!(CLIENTS.with(|c| c.borrow().len()), 0);
+                a.get();
+                a.get();
+                b.get();
+                assert_eq!(CLIENTS.with(|c| c.borrow().len()), 2);
+            });
+        });
+    }
+}
