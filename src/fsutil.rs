@@ -23,7 +23,7 @@ const TEMP_SUFFIX: &str = ".aimux-tmp";
 /// the old content or the new, never a mix: a temp file in the same directory created 0600,
 /// given the final permissions, written, fsynced, renamed over the target (the file a symlink
 /// points to), then the directory fsynced. On an error the target is untouched and the temp
-/// file removed; one left by a killed writer is removed by the next write of the same file
+/// file removed; one left by a killed writer is removed by the next write in that directory
 /// (its pid is in the name and no longer runs).
 pub fn write_atomic(path: &Path, bytes: &[u8], perms: Perms) -> std::io::Result<()> {
     write_with(path, perms, true, |f| f.write_all(bytes))
@@ -51,7 +51,7 @@ fn write_with(
         .map(|n| n.to_string_lossy().into_owned())
         .ok_or_else(|| std::io::Error::other(format!("{} names no file", target.display())))?;
     std::fs::create_dir_all(&dir)?;
-    remove_stale_temps(&dir, &name);
+    remove_stale_temps(&dir);
     let old = std::fs::metadata(&target).ok().map(|m| m.permissions());
     let mut tmp = tempfile::Builder::new()
         .prefix(&format!(".{name}.{}.", std::process::id()))
@@ -106,20 +106,20 @@ fn sync_dir(_dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Removes `.<name>.<pid>.*.aimux-tmp` files in `dir` whose writer no longer runs (best effort).
-fn remove_stale_temps(dir: &Path, name: &str) {
+/// Removes the temp files (`.<name>.<pid>.<random>.aimux-tmp`) in `dir` whose writer no longer
+/// runs: a killed write of any file there, backups included (best effort).
+fn remove_stale_temps(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
-    let prefix = format!(".{name}.");
     for entry in entries.flatten() {
         let file = entry.file_name();
         let Some(pid) = file
             .to_str()
-            .and_then(|f| f.strip_prefix(&prefix))
-            .and_then(|rest| rest.strip_suffix(TEMP_SUFFIX))
-            .and_then(|rest| rest.split_once('.'))
-            .and_then(|(pid, _)| pid.parse::<u32>().ok())
+            .and_then(|f| f.strip_suffix(TEMP_SUFFIX))
+            .and_then(|rest| rest.rsplit_once('.'))
+            .and_then(|(rest, _random)| rest.rsplit_once('.'))
+            .and_then(|(_, pid)| pid.parse::<u32>().ok())
         else {
             continue;
         };

@@ -77,7 +77,7 @@ fn write_new_never_replaces() {
 }
 
 #[test]
-fn temps_of_dead_writers_are_removed_by_the_next_write() {
+fn temps_of_dead_writers_are_removed_by_the_next_write_in_the_directory() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = std::process::Command::new("true").spawn().unwrap();
     let dead = child.id();
@@ -85,11 +85,13 @@ fn temps_of_dead_writers_are_removed_by_the_next_write() {
     let stale = format!(".config.toml.{dead}.AbC123{TEMP_SUFFIX}");
     let live = format!(".config.toml.{}.XyZ789{TEMP_SUFFIX}", std::process::id());
     let other = format!(".other.toml.{dead}.AbC123{TEMP_SUFFIX}");
-    for name in [&stale, &live, &other] {
+    // Not one of ours: kept.
+    let odd = format!("config.toml.backup{TEMP_SUFFIX}");
+    for name in [&stale, &live, &other, &odd] {
         std::fs::write(dir.path().join(name), "partial").unwrap();
     }
     write_atomic(&dir.path().join("config.toml"), b"x = 1\n", Perms::Keep).unwrap();
-    let mut want = vec![live, other, "config.toml".to_owned()];
+    let mut want = vec![live, odd, "config.toml".to_owned()];
     want.sort();
     assert_eq!(names(dir.path()), want);
 }
