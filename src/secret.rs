@@ -33,36 +33,9 @@ pub fn internal_secret(env: &Env, home: &Path) -> anyhow::Result<String> {
         Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
     }
     let secret = fresh();
-    write_private(&path, secret.as_bytes())
+    crate::fsutil::write_atomic(&path, secret.as_bytes(), crate::fsutil::Perms::Private)
         .with_context(|| format!("writing {}", path.display()))?;
     Ok(secret)
-}
-
-/// Writes a file only its owner can read (atomically; the mode is set before any byte lands).
-pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::Builder::new()
-        .permissions(private_permissions())
-        .tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
-}
-
-#[cfg(unix)]
-fn private_permissions() -> std::fs::Permissions {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::Permissions::from_mode(0o600)
-}
-
-#[cfg(not(unix))]
-fn private_permissions() -> std::fs::Permissions {
-    std::fs::metadata(".")
-        .map(|m| m.permissions())
-        .unwrap_or_else(|_| unreachable!())
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ impl ServerInfo {
     pub fn write(&self, path: &Path) -> anyhow::Result<()> {
         let mut line = serde_json::to_string(self)?;
         line.push('\n');
-        crate::fsutil::write_atomic(path, line.as_bytes())
+        crate::fsutil::write_atomic(path, line.as_bytes(), crate::fsutil::Perms::Keep)
             .with_context(|| format!("writing server info to {}", path.display()))
     }
 

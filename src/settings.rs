@@ -1,7 +1,6 @@
 //! Settings: flags > environment (`AIMUX_*`) > `$AIMUX_HOME/config.toml` > defaults. Each value
 //! remembers where it came from, so errors and `doctor` can say why a value won.
 
-use anyhow::Context;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -164,14 +163,19 @@ pub fn config_path(env: &Env) -> Option<PathBuf> {
     aimux_home(env).map(|h| h.join("config.toml"))
 }
 
-/// Reads the config file; a missing file is an empty config.
+/// Reads the config file; a missing file is an empty config. One that cannot be read or parsed
+/// is an error naming the file, line and column.
 pub fn load_file(path: &Path) -> anyhow::Result<FileConfig> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FileConfig::default()),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    read_file(path).map_err(crate::fsutil::config_error)
+}
+
+/// [`load_file`] with the problem as text (doctor shows it in a row).
+pub fn read_file(path: &Path) -> Result<FileConfig, String> {
+    let Some(text) = crate::fsutil::read_text(path)? else {
+        return Ok(FileConfig::default());
     };
-    parse_file(&text).map_err(|e| user_error(format!("{}: {e}", path.display())))
+    toml::from_str(&text)
+        .map_err(|e| crate::fsutil::toml_problem(path, &text, e.span(), e.message(), false))
 }
 
 pub fn parse_file(text: &str) -> Result<FileConfig, String> {

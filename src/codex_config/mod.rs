@@ -11,7 +11,6 @@ pub mod desktop;
 pub mod profile;
 
 use std::fmt;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -342,19 +341,19 @@ pub struct Loaded {
     pub doc: DocumentMut,
 }
 
-/// Reads and parses a TOML file; a missing file is an empty document.
+/// Reads and parses a TOML file; a missing file is an empty document. One that cannot be read
+/// or parsed is an error naming the file, line and column (see [`crate::fsutil::toml_problem`]).
 pub fn read(path: &Path) -> anyhow::Result<Loaded> {
-    let (exists, text) = match std::fs::read_to_string(path) {
-        Ok(t) => (true, t),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (false, String::new()),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
-    };
+    let text = crate::fsutil::read_text(path).map_err(crate::fsutil::config_error)?;
+    let exists = text.is_some();
+    let text = text.unwrap_or_default();
     let doc = text.parse::<DocumentMut>().map_err(|e| {
-        crate::error::user_error(format!(
-            "{} is not valid TOML, so aimux will not edit it: {}\nhint: fix the file (or move it \
-             away) and run the command again",
-            path.display(),
-            e.to_string().trim_end()
+        crate::fsutil::config_error(crate::fsutil::toml_problem(
+            path,
+            &text,
+            e.span(),
+            e.message(),
+            false,
         ))
     })?;
     Ok(Loaded {
@@ -379,28 +378,13 @@ pub fn write(
     } else {
         None
     };
-    write_preserving(&loaded.path, text.as_bytes())?;
+    crate::fsutil::write_atomic(&loaded.path, text.as_bytes(), crate::fsutil::Perms::Keep)
+        .with_context(|| format!("writing {}", loaded.path.display()))?;
     Ok(backup)
 }
 
-/// Atomic replace through a symlink, keeping the old file's mode.
-pub fn write_preserving(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let target = match std::fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path)
-            .with_context(|| format!("resolving the symlink {}", path.display()))?,
-        _ => path.to_owned(),
-    };
-    let permissions = std::fs::metadata(&target).ok().map(|m| m.permissions());
-    crate::fsutil::write_atomic(&target, bytes)
-        .with_context(|| format!("writing {}", target.display()))?;
-    if let Some(p) = permissions {
-        std::fs::set_permissions(&target, p)
-            .with_context(|| format!("restoring the permissions of {}", target.display()))?;
-    }
-    Ok(())
-}
-
-/// Copies `path` to `dir/<label>.<stamp>` (then `-2`, `-3`, ... if taken); never overwrites.
+/// Copies `path` to `dir/<label>.<stamp>` (then `-2`, `-3`, ... if taken; mode 0600, written
+/// atomically); never overwrites.
 pub fn backup(path: &Path, dir: &Path, label: &str, now: SystemTime) -> anyhow::Result<PathBuf> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -412,20 +396,12 @@ pub fn backup(path: &Path, dir: &Path, label: &str, now: SystemTime) -> anyhow::
             format!("{label}.{stamp}-{n}")
         };
         let candidate = dir.join(name);
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&candidate)
-        {
-            Ok(mut f) => {
-                f.write_all(&bytes)
-                    .and_then(|_| f.sync_all())
-                    .with_context(|| format!("writing the backup {}", candidate.display()))?;
-                return Ok(candidate);
-            }
+        match crate::fsutil::write_new(&candidate, &bytes) {
+            Ok(()) => return Ok(candidate),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => {
-                return Err(e).with_context(|| format!("creating {}", candidate.display()));
+                return Err(e)
+                    .with_context(|| format!("writing the backup {}", candidate.display()));
             }
         }
     }

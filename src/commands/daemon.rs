@@ -101,7 +101,7 @@ pub fn install(env: &Env, home: &Path) -> anyhow::Result<()> {
     let text = m.render(&UnitParams::new(&exe, home, env));
     let changed = std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str());
     if changed {
-        crate::fsutil::write_atomic(&path, text.as_bytes())
+        crate::fsutil::write_atomic(&path, text.as_bytes(), crate::fsutil::Perms::Keep)
             .with_context(|| format!("writing {}", path.display()))?;
         say(&format!("wrote {}", tilde(&path)));
     } else {

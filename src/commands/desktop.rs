@@ -40,7 +40,7 @@ fn save_record(home: &Path, record: &DesktopRecord) -> anyhow::Result<()> {
     let mut text = serde_json::to_string_pretty(record)?;
     text.push('\n');
     // It may hold the bridge token (written into config.toml's http_headers).
-    crate::secret::write_private(&path, text.as_bytes())
+    crate::fsutil::write_atomic(&path, text.as_bytes(), crate::fsutil::Perms::Private)
         .with_context(|| format!("writing {}", path.display()))
 }
 

@@ -166,7 +166,8 @@ pub fn write_if_changed(path: &Path, text: &str) -> anyhow::Result<bool> {
     if std::fs::read(path).is_ok_and(|old| old == text.as_bytes()) {
         return Ok(false);
     }
-    codex_config::write_preserving(path, text.as_bytes())?;
+    crate::fsutil::write_atomic(path, text.as_bytes(), crate::fsutil::Perms::Keep)
+        .with_context(|| format!("writing {}", path.display()))?;
     Ok(true)
 }
 

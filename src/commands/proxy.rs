@@ -21,10 +21,8 @@ const DRAIN: Duration = Duration::from_secs(10);
 /// `$AIMUX_HOME/credentials.toml`, refused when others can read it.
 pub fn load_credentials(home: &Path) -> anyhow::Result<Credentials> {
     let path = home.join("credentials.toml");
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Credentials::default()),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    let Some(text) = crate::fsutil::read_text(&path).map_err(crate::fsutil::config_error)? else {
+        return Ok(Credentials::default());
     };
     #[cfg(unix)]
     {
@@ -39,7 +37,7 @@ pub fn load_credentials(home: &Path) -> anyhow::Result<Credentials> {
             )));
         }
     }
-    Credentials::parse(&text).map_err(|e| user_error(format!("{}: {e}", path.display())))
+    Credentials::parse(&path, &text).map_err(crate::fsutil::config_error)
 }
 
 /// `codex` is on PATH (or configured) and `$CODEX_HOME/auth.json` exists.

@@ -58,6 +58,9 @@ pub async fn prepare(
             .with_context(|| format!("creating {}", codex_home.display()))?;
         changes.push(format!("created {}", codex_home.display()));
     }
+    // Codex reads its config.toml under the profile too: one that does not parse is reported
+    // before anything is written.
+    codex_config::read(&codex_home.join("config.toml"))?;
     let bridge = BridgeSettings::resolve(BridgeArgs::default(), env, file, config_path)?;
     let base_url = bridge_base_url(&bridge)?;
 

@@ -145,6 +145,10 @@ pub fn run(
         ));
     }
     let cfg = resolve(&args, env, file, home, verbose)?;
+    if matches!(cfg.proxy, ProxyMode::Internal { .. }) {
+        // Reported here rather than by a proxy child that keeps failing to start.
+        super::proxy::load_credentials(home)?;
+    }
     if args.detach && !args.detached_child {
         return detach(&args, cfg, verbose);
     }

@@ -120,6 +120,8 @@ pub async fn run(
     verbose: u8,
 ) -> anyhow::Result<()> {
     let color = color_for(std::io::stderr().is_terminal(), env);
+    // Codex's config.toml is checked before the link starts (`setup` reads it too).
+    crate::codex_config::read(&codex_home(env)?.join("config.toml"))?;
     let started = ensure_link(env, file, config_path, home, verbose).await?;
 
     let ch = codex_home(env)?;

@@ -111,9 +111,8 @@ pub fn status(env: &Env, config_path: &Path) -> anyhow::Result<Status> {
         .and_then(|v| v.as_bool())
         .unwrap_or(false);
     let profile = profile_path(&codex_home(env)?);
-    let codex_mode = codex_config::read(&profile)
-        .ok()
-        .and_then(|l| get_str(&l.doc, &["web_search"]).map(str::to_owned));
+    let codex_mode =
+        get_str(&codex_config::read(&profile)?.doc, &["web_search"]).map(str::to_owned);
     Ok(Status {
         enabled,
         profile,

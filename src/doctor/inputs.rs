@@ -17,20 +17,27 @@ use crate::supervisor::{Paths, lock};
 #[derive(Debug)]
 pub enum TomlFile {
     Missing,
-    /// Could not be read or parsed: the reason.
+    /// Could not be read or parsed: the reason, naming the file (`~/...`), line and column.
     Broken(String),
     Parsed(DocumentMut),
 }
 
 impl TomlFile {
     pub fn read(path: &Path) -> Self {
-        match std::fs::read_to_string(path) {
-            Ok(text) => match text.parse::<DocumentMut>() {
+        let shown = PathBuf::from(crate::supervisor::tilde(path));
+        match crate::fsutil::read_text(path) {
+            Ok(Some(text)) => match text.parse::<DocumentMut>() {
                 Ok(doc) => TomlFile::Parsed(doc),
-                Err(e) => TomlFile::Broken(e.to_string().trim_end().to_owned()),
+                Err(e) => TomlFile::Broken(crate::fsutil::toml_problem(
+                    &shown,
+                    &text,
+                    e.span(),
+                    e.message(),
+                    false,
+                )),
             },
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => TomlFile::Missing,
-            Err(e) => TomlFile::Broken(e.to_string()),
+            Ok(None) => TomlFile::Missing,
+            Err(e) => TomlFile::Broken(e),
         }
     }
 
@@ -66,9 +73,9 @@ impl Inputs {
     pub fn gather(env: &Env, home: &Path, offline: bool) -> Self {
         let config_path = home.join("config.toml");
         let config_exists = config_path.exists();
-        let (file, config_error) = match settings::load_file(&config_path) {
+        let (file, config_error) = match settings::read_file(&config_path) {
             Ok(f) => (f, None),
-            Err(e) => (FileConfig::default(), Some(format!("{e:#}"))),
+            Err(e) => (FileConfig::default(), Some(e)),
         };
         let bridge = BridgeSettings::resolve(BridgeArgs::default(), env, &file, &config_path).ok();
         let codex_home = crate::codex_config::codex_home(env);

@@ -157,7 +157,7 @@ pub fn codex_config(inp: &Inputs) -> Check {
         TomlFile::Missing => Check::ok(ID, format!("no {shown}: Codex's defaults")),
         TomlFile::Broken(e) => {
             let (first, rest) = first_line(&e);
-            let mut c = Check::fail(ID, format!("{shown} is not valid TOML: {first}"))
+            let mut c = Check::fail(ID, first)
                 .hint("fix that line: Codex refuses to start until it parses");
             c.details = rest;
             c
@@ -256,7 +256,7 @@ pub fn profile(inp: &Inputs, link: &Link) -> Check {
         }
         TomlFile::Broken(e) => {
             let (first, rest) = first_line(e);
-            let mut c = Check::fail(ID, format!("{shown} is not valid TOML: {first}"))
+            let mut c = Check::fail(ID, first)
                 .hint(format!("fix that line, or move the file away and {SETUP}"));
             c.details = rest;
             return c;
@@ -639,9 +639,9 @@ pub fn read_credentials(home: &Path) -> (Credentials, Check) {
     const ID: &str = "aimux.credentials";
     let path = home.join("credentials.toml");
     let shown = tilde(&path);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+    let text = match crate::fsutil::read_text(&path) {
+        Ok(Some(t)) => t,
+        Ok(None) => {
             return (
                 Credentials::default(),
                 Check::ok(ID, format!("no {shown}: keys come from the environment")),
@@ -650,11 +650,11 @@ pub fn read_credentials(home: &Path) -> (Credentials, Check) {
         Err(e) => {
             return (
                 Credentials::default(),
-                Check::fail(ID, format!("cannot read {shown}: {e}")),
+                Check::fail(ID, e.replace(&path.display().to_string(), &shown)),
             );
         }
     };
-    let parsed = Credentials::parse(&text);
+    let parsed = Credentials::parse(Path::new(&shown), &text);
     let mode = file_mode(&path);
     if let Some(mode) = mode.filter(|m| m & 0o077 != 0) {
         let check = Check::fail(
@@ -671,8 +671,8 @@ pub fn read_credentials(home: &Path) -> (Credentials, Check) {
     match parsed {
         Err(e) => {
             let (first, rest) = first_line(&e);
-            let mut c = Check::fail(ID, format!("{shown}: {first}"))
-                .hint("each entry is `[provider]` then `api_key = \"...\"`");
+            let mut c =
+                Check::fail(ID, first).hint("each entry is `[provider]` then `api_key = \"...\"`");
             c.details = rest;
             (Credentials::default(), c)
         }

@@ -106,13 +106,15 @@ pub struct Credentials {
 }
 
 impl Credentials {
-    pub fn parse(text: &str) -> Result<Self, String> {
+    /// `text`, read from `path`; an error names the file, line and column, never a key.
+    pub fn parse(path: &std::path::Path, text: &str) -> Result<Self, String> {
         #[derive(serde::Deserialize)]
         #[serde(deny_unknown_fields)]
         struct Entry {
             api_key: String,
         }
-        let entries: BTreeMap<String, Entry> = toml::from_str(text).map_err(|e| e.to_string())?;
+        let entries: BTreeMap<String, Entry> = toml::from_str(text)
+            .map_err(|e| crate::fsutil::toml_problem(path, text, e.span(), e.message(), true))?;
         Ok(Credentials {
             keys: entries
                 .into_iter()
@@ -327,7 +329,8 @@ mod tests {
     #[test]
     fn auto_mode_enables_presets_with_keys_and_codex() {
         let env = Env::from_pairs([("DEEPSEEK_API_KEY", "sk-d"), ("GLM_API_KEY", "g")]);
-        let creds = Credentials::parse("[groq]\napi_key = \"gsk\"\n").unwrap();
+        let creds =
+            Credentials::parse(std::path::Path::new("c"), "[groq]\napi_key = \"gsk\"\n").unwrap();
         let reg = Registry::build(
             &FileConfig::default(),
             &env,

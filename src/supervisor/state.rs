@@ -167,7 +167,7 @@ impl State {
     }
 
     pub fn write(&self, path: &Path) -> anyhow::Result<()> {
-        crate::fsutil::write_atomic(path, self.to_json().as_bytes())
+        crate::fsutil::write_atomic(path, self.to_json().as_bytes(), crate::fsutil::Perms::Keep)
             .with_context(|| format!("writing {}", path.display()))
     }
 }

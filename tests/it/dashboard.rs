@@ -829,3 +829,41 @@ async fn a_bridge_token_means_a_login_cookie_for_the_dashboard_only() {
     assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"));
     let _ = &link.proxy;
 }
+
+/// The switches on a config file broken after the link started: a 400 naming the file, line and
+/// column, and no byte changed on disk (aimux's config for web search, Codex's for desktop).
+#[tokio::test(flavor = "multi_thread")]
+async fn switches_on_a_broken_config_name_the_line_and_change_nothing() {
+    let link = Link::start(None, false);
+    let token = csrf(&link).await;
+    let headers = [
+        ("origin", link.bridge.url.clone()),
+        ("content-type", "application/json".to_owned()),
+        ("x-aimux-csrf", token),
+    ];
+    for (route, rel, broken, at) in [
+        (
+            "websearch",
+            "aimux/config.toml",
+            "[websearch\nenabled = true\n",
+            "line 1, column 11",
+        ),
+        (
+            "desktop",
+            "codex-home/config.toml",
+            "model = \"gpt-5.5\n",
+            "line 1, column 17",
+        ),
+    ] {
+        let path = link.path(rel);
+        let good = fs::read(&path).unwrap();
+        fs::write(&path, broken).unwrap();
+        let before = link.snapshot();
+        let (status, text) = post(&link, route, &headers, r#"{"on": true}"#).await;
+        assert_eq!(status, 400, "{route}: {text}");
+        let want = format!("{}, {at}: ", path.display());
+        assert!(text.contains(&want), "{route}: want {want:?} in {text}");
+        assert_eq!(link.snapshot(), before, "{route} changed a file on disk");
+        fs::write(&path, good).unwrap();
+    }
+}

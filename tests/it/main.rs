@@ -6,6 +6,7 @@ mod bridge_http;
 mod codex_backend;
 mod codex_e2e;
 mod codex_integration;
+mod config_files;
 mod dashboard;
 mod doctor;
 #[cfg(target_os = "linux")]
