@@ -122,6 +122,12 @@ pub async fn run(
         retries: p.retries.unwrap_or(2),
         first_byte_timeout: Duration::from_secs(p.first_byte_timeout_s.unwrap_or(60)),
         connect_timeout: Duration::from_secs(p.connect_timeout_s.unwrap_or(10)),
+        idle_timeout: crate::settings::timeout_secs(
+            p.idle_timeout_s,
+            "proxy.idle_timeout_s",
+            crate::settings::DEFAULT_IDLE_TIMEOUT,
+            &home.join("config.toml"),
+        )?,
         codex,
         usage,
         max_body: crate::settings::max_body_bytes(p.max_body_mb),
