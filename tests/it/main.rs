@@ -8,6 +8,7 @@ mod codex_e2e;
 mod codex_integration;
 mod dashboard;
 mod doctor;
+mod faults;
 #[cfg(target_os = "linux")]
 mod lifecycle;
 mod openai_sdk;
