@@ -1152,6 +1152,38 @@ mod tests {
     use super::*;
 
     #[test]
+    fn unreadable_events() {
+        let feed_all = |events: &[&str]| {
+            let mut t = StreamTranslator::new("m".into(), Default::default(), true, 0, 0);
+            let (mut out, mut done) = (Vec::new(), false);
+            for e in events {
+                feed(&mut t, e.as_bytes(), &mut done, &mut out);
+            }
+            t.end_of_stream(done);
+            t.outcome().cloned()
+        };
+        let text = r#"{"choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":"stop"}]}"#;
+        // JSON of another shape, and empty data, are skipped.
+        assert_eq!(
+            feed_all(&[" ", r#"{"type":"ping","choices":"none"}"#, text, "[DONE]"]),
+            Some(Outcome::Completed)
+        );
+        // Not JSON at all: the answer failed, whatever came after.
+        for bad in [
+            "<html>502</html>",
+            r#"{"choices":[{"delta":{"content":"cut"#,
+        ] {
+            match feed_all(&[bad, text, "[DONE]"]) {
+                Some(Outcome::Failed(e)) => {
+                    assert_eq!(e.code, "invalid_upstream_response");
+                    assert!(e.message.contains("sent invalid JSON"), "{}", e.message);
+                }
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn upstream_urls() {
         let cases: [(&str, Result<&str, ()>); 6] = [
             ("http://127.0.0.1:8404", Ok("http://127.0.0.1:8404/v1")),

@@ -315,6 +315,7 @@ async fn run_fault(fault: Option<Fault>, cases: &[Case], after: impl Fn(&FaultyU
             problems.push(e);
         }
         let secs = took.as_secs_f64();
+        eprintln!("{fault:?} × {kind:?}: {secs:.2}s");
         if secs < c.within.0 || secs >= c.within.1 {
             problems.push(format!(
                 "took {secs:.2}s, want between {}s and {}s",
@@ -604,8 +605,9 @@ async fn truncated_json() {
 }
 
 /// One 10 MB event (a single content delta) is delivered whole, quickly. The bound is for the
-/// debug build the tests run (the bridge's stream re-sends the text in four events: ~1.3 s
-/// debug); `sse::tests::one_huge_event_is_linear` guards the decoder's part on its own.
+/// debug build the tests run, on a busy machine: the bridge's stream re-sends the text in four
+/// events (1.2–1.9 s debug; the proxy 0.2–0.3 s). Anything quadratic in 10 MB would be far past
+/// it; `sse::tests::one_huge_event_is_linear` guards the decoder's part on its own.
 #[tokio::test(flavor = "multi_thread")]
 async fn ten_megabyte_event() {
     const N: usize = 10 * 1024 * 1024;
@@ -613,7 +615,7 @@ async fn ten_megabyte_event() {
     for server in SERVERS {
         run_fault(
             Some(Fault::Huge(N)),
-            &[case(server, Want::Intact(N), (0.0, 3.0))],
+            &[case(server, Want::Intact(N), (0.0, 5.0))],
             nothing,
         )
         .await;
