@@ -15,6 +15,15 @@ pub const DEFAULT_HOST: &str = "127.0.0.1";
 pub const DEFAULT_BRIDGE_PORT: u16 = 8403;
 pub const DEFAULT_PROXY_PORT: u16 = 8404;
 pub const DEFAULT_HEARTBEAT: Duration = Duration::from_millis(1000);
+/// How long the bridge waits for an upstream's first byte. A reasoning model behind a busy
+/// provider can think for minutes before it sends anything; the bridge keeps Codex alive with
+/// `response.in_progress` meanwhile, so only a truly stuck upstream should hit this. Longer than
+/// the proxy's whole retry budget (3 attempts of 60 s), so the proxy's own error wins.
+pub const DEFAULT_FIRST_BYTE_TIMEOUT: Duration = Duration::from_secs(300);
+/// How long an answer that has started may go without a byte. Some providers stream nothing
+/// while a model reasons (OpenAI's o-series send the role chunk, then silence), so as long as
+/// the first-byte wait.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// The process environment, read once and passed down, so tests never touch the real one.
 #[derive(Debug, Clone, Default)]
@@ -146,6 +155,10 @@ pub struct BridgeFile {
     pub heartbeat_ms: Option<u64>,
     /// Largest request body accepted, in MiB (default 256); larger ones get a 413.
     pub max_body_mb: Option<u64>,
+    /// Seconds to wait for the upstream's first byte (default 300).
+    pub first_byte_timeout_s: Option<u64>,
+    /// Seconds an answer that has started may go without a byte (default 300).
+    pub idle_timeout_s: Option<u64>,
     /// Seconds a client may take to send a request's headers (slow-loris guard), and how long
     /// an idle keep-alive connection is kept (default 30).
     pub header_timeout_s: Option<u64>,
@@ -197,6 +210,25 @@ pub struct BridgeSettings {
     /// Largest request body accepted, in bytes.
     pub max_body: usize,
     pub header_timeout: Duration,
+    pub first_byte_timeout: Duration,
+    pub idle_timeout: Duration,
+}
+
+/// A `*_timeout_s` key: the default when unset, an error naming the key when 0.
+pub fn timeout_secs(
+    value: Option<u64>,
+    key: &str,
+    default: Duration,
+    file_path: &Path,
+) -> anyhow::Result<Duration> {
+    match value {
+        None => Ok(default),
+        Some(0) => Err(user_error(format!(
+            "{}: {key} must be > 0",
+            file_path.display()
+        ))),
+        Some(s) => Ok(Duration::from_secs(s)),
+    }
 }
 
 fn pick<T>(
@@ -344,16 +376,26 @@ impl BridgeSettings {
                 .is_enabled()
                 .then(|| file.websearch.max_rounds.unwrap_or(3)),
             max_body: max_body_bytes(f.max_body_mb),
-            header_timeout: header_timeout(f.header_timeout_s),
+            first_byte_timeout: timeout_secs(
+                f.first_byte_timeout_s,
+                "bridge.first_byte_timeout_s",
+                DEFAULT_FIRST_BYTE_TIMEOUT,
+                file_path,
+            )?,
+            idle_timeout: timeout_secs(
+                f.idle_timeout_s,
+                "bridge.idle_timeout_s",
+                DEFAULT_IDLE_TIMEOUT,
+                file_path,
+            )?,
+            header_timeout: timeout_secs(
+                f.header_timeout_s,
+                "bridge.header_timeout_s",
+                crate::serve::HEADER_TIMEOUT,
+                file_path,
+            )?,
         })
     }
-}
-
-/// `header_timeout_s` (at least one second).
-pub fn header_timeout(secs: Option<u64>) -> Duration {
-    secs.map_or(crate::serve::HEADER_TIMEOUT, |s| {
-        Duration::from_secs(s.max(1))
-    })
 }
 
 /// `max_body_mb` in bytes.

@@ -14,13 +14,35 @@ pub fn transport_error(url: &str, e: &reqwest::Error) -> UpstreamError {
     if e.is_timeout() {
         return UpstreamError::timeout("request");
     }
+    UpstreamError::unreachable(url, &innermost(e))
+}
+
+/// The body of an upstream answer failed after it had started: a broken connection, not an
+/// unreachable upstream.
+pub fn stream_error(url: &str, e: &reqwest::Error) -> UpstreamError {
+    if e.is_timeout() {
+        return UpstreamError::timeout("read");
+    }
+    UpstreamError::broken(url, &innermost(e))
+}
+
+fn innermost(e: &reqwest::Error) -> String {
     let mut cause = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
         cause = s.to_string();
         source = s.source();
     }
-    UpstreamError::unreachable(url, &cause)
+    cause
+}
+
+/// A duration as people write it: `2s`, `1.5s`.
+pub fn secs(d: std::time::Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{:.1}s", d.as_secs_f64())
+    }
 }
 
 /// Compares in time that depends only on the lengths.

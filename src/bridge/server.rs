@@ -26,7 +26,9 @@ use crate::api_error::ApiError;
 use crate::proxy::server::WRONG_API_RESPONSES;
 use crate::serve::ThreadClient;
 use crate::sse::SseDecoder;
-use crate::upstream::{body_or_error, constant_time_eq, not_found, transport_error, unix_secs};
+use crate::upstream::{
+    body_or_error, constant_time_eq, not_found, secs, stream_error, transport_error, unix_secs,
+};
 
 /// A refusal (401, 404, 400 ...) normally arrives well within this; waiting for it lets the
 /// client get a real HTTP error. Codex's idle timer (300 s by default) is far longer.
@@ -54,6 +56,10 @@ pub struct BridgeState {
     dashboard: Option<crate::dashboard::DashboardCtx>,
     /// Largest request body accepted, in bytes.
     max_body: usize,
+    /// How long an upstream request may go without its first body byte.
+    first_byte_timeout: Duration,
+    /// How long a started answer may go without a byte.
+    idle_timeout: Duration,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -101,6 +107,8 @@ impl BridgeState {
             search_cache: Mutex::new(HashMap::new()),
             responses_models: Mutex::new(std::collections::HashSet::new()),
             max_body: crate::settings::max_body_bytes(None),
+            first_byte_timeout: crate::settings::DEFAULT_FIRST_BYTE_TIMEOUT,
+            idle_timeout: crate::settings::DEFAULT_IDLE_TIMEOUT,
             dashboard: None,
         })
     }
@@ -121,6 +129,28 @@ impl BridgeState {
     pub fn with_max_body(mut self, bytes: usize) -> Self {
         self.max_body = bytes;
         self
+    }
+
+    /// Sets the first-byte and mid-stream idle timeouts.
+    pub fn with_timeouts(mut self, first_byte: Duration, idle: Duration) -> Self {
+        self.first_byte_timeout = first_byte;
+        self.idle_timeout = idle;
+        self
+    }
+
+    fn first_byte_error(&self) -> UpstreamError {
+        UpstreamError::timed_out(format!(
+            "upstream timed out waiting for the first byte after {} ([bridge] \
+             first_byte_timeout_s)",
+            secs(self.first_byte_timeout)
+        ))
+    }
+
+    fn idle_error(&self) -> UpstreamError {
+        UpstreamError::timed_out(format!(
+            "upstream stalled mid-answer: no data for {} ([bridge] idle_timeout_s)",
+            secs(self.idle_timeout)
+        ))
     }
 
     fn speaks_responses(&self, model: &str) -> bool {
@@ -303,6 +333,7 @@ async fn responses_inner(
         unix_secs(),
         estimated_input,
     );
+    let first_byte_by = tokio::time::Instant::now() + state.first_byte_timeout;
     let send: SendFuture = Box::pin(
         state
             .client
@@ -326,6 +357,7 @@ async fn responses_inner(
             translator,
             ctx,
             rounds,
+            first_byte_by,
         };
         return match complete_json(job, send).await {
             Err(e) if e.code() == Some(WRONG_API_RESPONSES) => {
@@ -339,9 +371,10 @@ async fn responses_inner(
     // Wait for the upstream's answer, so that a refusal (400, 401, 429 ...) becomes a real HTTP
     // error the client can act on; past that, commit to a 200 stream and keep it alive.
     let mut send = send;
+    let commit_by = (tokio::time::Instant::now() + state.commit_wait).min(first_byte_by);
     let first = tokio::select! {
         result = &mut send => Some(result),
-        _ = tokio::time::sleep(state.commit_wait) => None,
+        _ = tokio::time::sleep_until(commit_by) => None,
     };
     if let Some(Ok(resp)) = &first {
         ctx.saw(resp);
@@ -363,6 +396,12 @@ async fn responses_inner(
             ctx.log(error.status, Some(&error.message));
             return Err(ApiError::from(&error));
         }
+        // Nothing yet, and the first-byte wait is over: still a proper HTTP error.
+        None if tokio::time::Instant::now() >= first_byte_by => {
+            let error = state.first_byte_error();
+            ctx.log(error.status, Some(&error.message));
+            return Err(ApiError::from(&error));
+        }
         None => Pending::Waiting(send),
     };
     let route_headers: Vec<(&str, HeaderValue)> = match &pending {
@@ -381,6 +420,7 @@ async fn responses_inner(
         translator,
         ctx,
         rounds,
+        first_byte_by,
     };
     let body = drive(job, pending).filter_map(|step| async move {
         match step {
@@ -540,6 +580,7 @@ fn content_type_is_sse(resp: &reqwest::Response) -> bool {
 /// first bytes (some proxies send SSE as `text/plain`).
 struct UpstreamReader {
     declared_sse: bool,
+    declared_json: bool,
     sse: Option<bool>,
     decoder: SseDecoder,
     whole: Vec<u8>,
@@ -550,6 +591,11 @@ impl UpstreamReader {
     fn new(resp: &reqwest::Response) -> Self {
         UpstreamReader {
             declared_sse: content_type_is_sse(resp),
+            declared_json: resp
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|ct| ct.contains("application/json")),
             sse: None,
             decoder: SseDecoder::new(),
             whole: Vec::new(),
@@ -567,7 +613,9 @@ impl UpstreamReader {
                     return false;
                 }
                 Some(first) => {
-                    let sse = self.declared_sse || *first != b'{';
+                    // A JSON body that is not JSON (an HTML error page) must read as broken JSON,
+                    // not as an SSE stream without events.
+                    let sse = self.declared_sse || (!self.declared_json && *first != b'{');
                     self.sse = Some(sse);
                     if sse && !self.whole.is_empty() {
                         let pending = std::mem::take(&mut self.whole);
@@ -624,7 +672,7 @@ fn drain_in_background(mut resp: reqwest::Response) {
 
 /// Feeds one SSE `data` payload to the translator.
 fn feed(translator: &mut StreamTranslator, data: &[u8], saw_done: &mut bool, out: &mut Vec<u8>) {
-    if *saw_done {
+    if *saw_done || translator.outcome().is_some() || data.iter().all(u8::is_ascii_whitespace) {
         return;
     }
     if data == b"[DONE]" {
@@ -633,10 +681,15 @@ fn feed(translator: &mut StreamTranslator, data: &[u8], saw_done: &mut bool, out
     }
     match serde_json::from_slice::<Chunk>(data) {
         Ok(chunk) => translator.push(chunk, out),
-        Err(e) => tracing::warn!(
-            "skipping unreadable upstream chunk ({e}): {}",
-            String::from_utf8_lossy(&data[..data.len().min(200)])
-        ),
+        // JSON of another shape (a provider's own event): skipped. Not JSON at all (an HTML
+        // error page, a cut-off object): part of the answer is lost, so the answer failed.
+        Err(e) => match serde_json::from_slice::<serde::de::IgnoredAny>(data) {
+            Ok(_) => tracing::warn!(
+                "skipping unreadable upstream chunk ({e}): {}",
+                String::from_utf8_lossy(&data[..data.len().min(200)])
+            ),
+            Err(e) => translator.fail(UpstreamError::invalid_json("upstream", &e, data)),
+        },
     }
 }
 
@@ -647,7 +700,7 @@ fn feed_whole(translator: &mut StreamTranslator, body: &[u8], out: &mut Vec<u8>)
             translator.push(chunk, out);
             translator.end_of_stream(true);
         }
-        Err(e) => translator.fail(UpstreamError::invalid_stream(&e.to_string())),
+        Err(e) => translator.fail(UpstreamError::invalid_json("upstream", &e, body)),
     }
 }
 
@@ -661,6 +714,8 @@ struct Job {
     ctx: RequestLog,
     /// Search rounds still allowed.
     rounds: u32,
+    /// When the first round's upstream request must have sent its first byte.
+    first_byte_by: tokio::time::Instant,
 }
 
 enum Step {
@@ -678,6 +733,7 @@ fn drive(job: Job, first: Pending) -> impl futures_util::Stream<Item = Step> {
         mut translator,
         mut ctx,
         mut rounds,
+        first_byte_by,
     } = job;
     let heartbeat = state.heartbeat;
     async_stream::stream! {
@@ -689,6 +745,8 @@ fn drive(job: Job, first: Pending) -> impl futures_util::Stream<Item = Step> {
         let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut pending = Some(first);
+        // The first-byte deadline of the current round, then the idle deadline once bytes flow.
+        let mut deadline = Box::pin(tokio::time::sleep_until(first_byte_by));
 
         while let Some(next) = pending.take() {
             let resp = match next {
@@ -700,6 +758,7 @@ fn drive(job: Job, first: Pending) -> impl futures_util::Stream<Item = Step> {
                             Ok(resp) => Err(upstream_error(resp).await),
                             Err(e) => Err(transport_error(&state.chat_url, &e)),
                         },
+                        _ = deadline.as_mut() => break Err(state.first_byte_error()),
                         _ = ticker.tick() => {
                             translator.heartbeat(&mut out);
                             if !out.is_empty() {
@@ -721,11 +780,14 @@ fn drive(job: Job, first: Pending) -> impl futures_util::Stream<Item = Step> {
             // Whether the client got an event since the last tick: upstream bytes that produce no
             // event (freeform-tool arguments, keep-alive comments) do not reset Codex's timer.
             let mut sent = false;
+            let mut got_bytes = false;
             loop {
                 tokio::select! {
                     biased;
                     chunk = resp.chunk() => match chunk {
                         Ok(Some(bytes)) => {
+                            got_bytes = true;
+                            deadline.as_mut().reset(tokio::time::Instant::now() + state.idle_timeout);
                             let complete = reader.push(&bytes, &mut translator, &mut out);
                             if !out.is_empty() {
                                 sent = true;
@@ -733,7 +795,10 @@ fn drive(job: Job, first: Pending) -> impl futures_util::Stream<Item = Step> {
                             }
                             if complete {
                                 reader.end(&mut translator, &mut out);
-                                drain_in_background(resp);
+                                // A failed answer's connection is dropped, not drained.
+                                if !matches!(translator.outcome(), Some(Outcome::Failed(_))) {
+                                    drain_in_background(resp);
+                                }
                                 break;
                             }
                         }
@@ -742,10 +807,15 @@ fn drive(job: Job, first: Pending) -> impl futures_util::Stream<Item = Step> {
                             break;
                         }
                         Err(e) => {
-                            reader.error(transport_error(&state.chat_url, &e), &mut translator, &mut out);
+                            reader.error(stream_error(&state.chat_url, &e), &mut translator, &mut out);
                             break;
                         }
                     },
+                    _ = deadline.as_mut() => {
+                        let error = if got_bytes { state.idle_error() } else { state.first_byte_error() };
+                        reader.error(error, &mut translator, &mut out);
+                        break;
+                    }
                     _ = ticker.tick() => {
                         if !sent {
                             translator.heartbeat(&mut out);
@@ -799,6 +869,7 @@ fn drive(job: Job, first: Pending) -> impl futures_util::Stream<Item = Step> {
             translator.next_round();
             match serde_json::to_vec(&chat) {
                 Ok(body) => {
+                    deadline.as_mut().reset(tokio::time::Instant::now() + state.first_byte_timeout);
                     pending = Some(Pending::Waiting(Box::pin(
                         state
                             .client
@@ -1053,6 +1124,38 @@ async fn health(State(state): State<Arc<BridgeState>>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unreadable_events() {
+        let feed_all = |events: &[&str]| {
+            let mut t = StreamTranslator::new("m".into(), Default::default(), true, 0, 0);
+            let (mut out, mut done) = (Vec::new(), false);
+            for e in events {
+                feed(&mut t, e.as_bytes(), &mut done, &mut out);
+            }
+            t.end_of_stream(done);
+            t.outcome().cloned()
+        };
+        let text = r#"{"choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":"stop"}]}"#;
+        // JSON of another shape, and empty data, are skipped.
+        assert_eq!(
+            feed_all(&[" ", r#"{"type":"ping","choices":"none"}"#, text, "[DONE]"]),
+            Some(Outcome::Completed)
+        );
+        // Not JSON at all: the answer failed, whatever came after.
+        for bad in [
+            "<html>502</html>",
+            r#"{"choices":[{"delta":{"content":"cut"#,
+        ] {
+            match feed_all(&[bad, text, "[DONE]"]) {
+                Some(Outcome::Failed(e)) => {
+                    assert_eq!(e.code, "invalid_upstream_response");
+                    assert!(e.message.contains("sent invalid JSON"), "{}", e.message);
+                }
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+    }
 
     #[test]
     fn upstream_urls() {

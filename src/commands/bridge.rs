@@ -61,6 +61,7 @@ pub async fn run(settings: BridgeSettings, env: &Env, home: &Path) -> anyhow::Re
     }
     state = state.with_dashboard(dashboard);
     state = state.with_max_body(settings.max_body);
+    state = state.with_timeouts(settings.first_byte_timeout, settings.idle_timeout);
     let state = Arc::new(state);
 
     let listener = super::bind_server(&settings.host, &settings.port, has_token).await?;

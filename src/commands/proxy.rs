@@ -112,7 +112,12 @@ pub async fn run(
         Arc::new(move |r| recorder.record(r)) as UsageSink
     });
     let p = &file.proxy;
-    let header_timeout_s = p.header_timeout_s;
+    let header_timeout = crate::settings::timeout_secs(
+        p.header_timeout_s,
+        "proxy.header_timeout_s",
+        crate::serve::HEADER_TIMEOUT,
+        &home.join("config.toml"),
+    )?;
     let opts = ProxyOptions {
         routes: file.routes.clone(),
         agents: file.agents.clone(),
@@ -121,6 +126,12 @@ pub async fn run(
         retries: p.retries.unwrap_or(2),
         first_byte_timeout: Duration::from_secs(p.first_byte_timeout_s.unwrap_or(60)),
         connect_timeout: Duration::from_secs(p.connect_timeout_s.unwrap_or(10)),
+        idle_timeout: crate::settings::timeout_secs(
+            p.idle_timeout_s,
+            "proxy.idle_timeout_s",
+            crate::settings::DEFAULT_IDLE_TIMEOUT,
+            &home.join("config.toml"),
+        )?,
         codex,
         usage,
         max_body: crate::settings::max_body_bytes(p.max_body_mb),
@@ -155,7 +166,7 @@ pub async fn run(
         app(state, is_loopback(host)),
         shutdown,
         crate::serve::ServeOptions {
-            header_timeout: crate::settings::header_timeout(header_timeout_s),
+            header_timeout,
             ..crate::serve::ServeOptions::new(DRAIN)
         },
     )

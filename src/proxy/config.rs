@@ -16,6 +16,8 @@ pub struct ProxyFile {
     pub retries: Option<u32>,
     /// Seconds to wait for a provider's first byte before failing over.
     pub first_byte_timeout_s: Option<u64>,
+    /// Seconds a streamed answer that has started may go without a byte (default 300).
+    pub idle_timeout_s: Option<u64>,
     /// Largest request body accepted, in MiB (default 256).
     pub max_body_mb: Option<u64>,
     /// Seconds a client may take to send a request's headers, and how long an idle keep-alive

@@ -4,6 +4,7 @@
 pub mod backend;
 pub mod codex_exec;
 pub mod config;
+pub mod gate;
 pub mod presets;
 pub mod registry;
 pub mod render;

@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 use super::backend::{Backend, BackendEvent};
 use super::codex_exec::CodexRequest;
 use super::config::{AgentFile, RouteTarget, Wire};
+use super::gate::{SseGate, error_event};
 use super::registry::{Provider, ProviderKind, Registry};
 use super::render::{ChunkWriter, completion};
 use super::router::{Plan, Router as ModelRouter, Target};
@@ -29,10 +30,13 @@ use crate::bridge::translate::UpstreamError;
 use crate::bridge::translate::chat::Chunk;
 use crate::secret;
 use crate::serve::ThreadClient;
-use crate::sse::SseDecoder;
 use crate::upstream::{
-    body_or_error, constant_time_eq, not_found, transport_error, unix_millis, unix_secs,
+    body_or_error, constant_time_eq, not_found, secs, stream_error, transport_error, unix_millis,
+    unix_secs,
 };
+
+/// A provider's whole-request timeout when its `timeout_s` is unset (non-streamed requests).
+const DEFAULT_PROVIDER_TIMEOUT: Duration = Duration::from_secs(600);
 
 const MODELS_TTL: Duration = Duration::from_secs(60);
 
@@ -49,6 +53,8 @@ pub struct ProxyOptions {
     /// Extra attempts on the last candidate for 429/5xx/connection errors.
     pub retries: u32,
     pub first_byte_timeout: Duration,
+    /// How long a started answer may go without a byte.
+    pub idle_timeout: Duration,
     pub connect_timeout: Duration,
     pub codex: Option<Arc<dyn Backend>>,
     pub usage: Option<UsageSink>,
@@ -567,11 +573,27 @@ async fn attempt_http(
         req = req.header(k, v);
     }
     let overhead = ctx.started.elapsed();
-    let wait = if ctx.stream {
-        state.opts.first_byte_timeout
-    } else {
-        timeout.unwrap_or(Duration::from_secs(600))
+    let route = target.route();
+    let whole_wait = timeout.unwrap_or(DEFAULT_PROVIDER_TIMEOUT);
+    let whole_by = tokio::time::Instant::now() + whole_wait;
+    let whole_error = || {
+        UpstreamError::timed_out(format!(
+            "upstream {route} timed out: no complete answer after {} ([providers.{}] timeout_s)",
+            secs(whole_wait),
+            target.provider.name
+        ))
     };
+    let (wait, wait_error) = if ctx.stream {
+        let error = UpstreamError::timed_out(format!(
+            "upstream {route} timed out waiting for the first byte after {} ([proxy] \
+             first_byte_timeout_s)",
+            secs(state.opts.first_byte_timeout)
+        ));
+        (state.opts.first_byte_timeout, error)
+    } else {
+        (whole_wait, whole_error())
+    };
+    let idle = state.opts.idle_timeout;
     let first = tokio::time::timeout(wait, async {
         let mut resp = req.send().await.map_err(|e| transport_error(&url, &e))?;
         if !resp.status().is_success() {
@@ -580,14 +602,14 @@ async fn attempt_http(
         match resp.chunk().await {
             Ok(Some(first)) => Ok((resp, Some(first))),
             Ok(None) => Err(UpstreamError::invalid_stream("empty response body")),
-            Err(e) => Err(transport_error(&url, &e)),
+            Err(e) => Err(stream_error(&route, &e)),
         }
     })
     .await;
     let (resp, first) = match first {
         Err(_) => {
             return Attempt::Failed {
-                error: UpstreamError::timeout("first byte"),
+                error: wait_error,
                 retry: true,
             };
         }
@@ -633,38 +655,132 @@ async fn attempt_http(
         .as_ref()
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.contains("text/event-stream"));
-    let mut tap = Tap {
-        state_usage: state.opts.usage.clone(),
-        record: Some((ctx.snapshot(), target.clone(), status, ttft)),
-        is_sse,
-        decoder: SseDecoder::new(),
-        whole: Vec::new(),
-        usage: None,
-        error: Some("client_disconnected"),
-    };
-    let mut upstream = resp.bytes_stream();
-    let body = async_stream::stream! {
-        tap.observe(&first);
-        yield Ok::<Bytes, std::io::Error>(first);
-        while let Some(item) = upstream.next().await {
-            match item {
-                Ok(bytes) => {
-                    tap.observe(&bytes);
-                    yield Ok(bytes);
-                }
-                Err(e) => {
-                    tap.failed("upstream_stream_error");
-                    yield Err(std::io::Error::other(e));
-                    break;
-                }
-            }
-        }
-        tap.finished();
-    };
     let mut r = Response::builder().status(status);
     if let Some(ct) = content_type {
         r = r.header(header::CONTENT_TYPE, ct);
     }
+    if !is_sse {
+        // A whole answer: read all of it and check it is JSON before anything is sent, so a
+        // broken one can still fail over and the client gets a clear status.
+        let mut body = first.to_vec();
+        let mut upstream = resp;
+        loop {
+            let by = whole_by.min(tokio::time::Instant::now() + idle);
+            match tokio::time::timeout_at(by, upstream.chunk()).await {
+                Ok(Ok(Some(bytes))) => body.extend_from_slice(&bytes),
+                Ok(Ok(None)) => break,
+                Ok(Err(e)) => {
+                    return Attempt::Failed {
+                        error: stream_error(&route, &e),
+                        retry: true,
+                    };
+                }
+                Err(_) => {
+                    let error = if tokio::time::Instant::now() >= whole_by {
+                        whole_error()
+                    } else {
+                        stalled(&route, idle)
+                    };
+                    return Attempt::Failed { error, retry: true };
+                }
+            }
+        }
+        if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&body) {
+            return Attempt::Failed {
+                error: UpstreamError::invalid_json(&format!("upstream {route}"), &e, &body),
+                retry: true,
+            };
+        }
+        let usage = usage_of(&body);
+        ctx.record(
+            state,
+            Some(target),
+            status,
+            Some(ttft),
+            usage.as_ref(),
+            None,
+        );
+        let mut r = r
+            .body(Body::from(body))
+            .unwrap_or_else(|_| StatusCode::BAD_GATEWAY.into_response());
+        committed_headers(&mut r, target, overhead);
+        return Attempt::Committed(r);
+    }
+    let chat = api == Api::Chat;
+    let mut tap = Tap {
+        state_usage: state.opts.usage.clone(),
+        record: Some((ctx.snapshot(), target.clone(), status, ttft)),
+        gate: SseGate::new(chat),
+        error: Some("client_disconnected"),
+    };
+    let mut upstream = resp.bytes_stream();
+    let broken_error = |route: &str, broken: super::gate::Broken| UpstreamError {
+        status: 502,
+        kind: "server_error".into(),
+        code: broken.code.into(),
+        message: format!("upstream {route} {}", broken.detail),
+        retry_after: None,
+    };
+    let body = async_stream::stream! {
+        let mut next = Some(first);
+        loop {
+            let bytes = match next.take() {
+                Some(bytes) => bytes,
+                None => match tokio::time::timeout(idle, upstream.next()).await {
+                    Ok(Some(Ok(bytes))) => bytes,
+                    Ok(None) => {
+                        match tap.gate.finish() {
+                            Ok(rest) => {
+                                if !rest.is_empty() {
+                                    yield Ok::<Bytes, std::io::Error>(rest);
+                                }
+                                tap.finished();
+                            }
+                            Err((rest, broken)) => {
+                                if !rest.is_empty() {
+                                    yield Ok(rest);
+                                }
+                                tap.failed(broken.code);
+                                yield Ok(error_event(chat, &broken_error(&route, broken)));
+                            }
+                        }
+                        break;
+                    }
+                    Ok(Some(Err(e))) => {
+                        let error = stream_error(&route, &e);
+                        tracing::warn!("{}", error.message);
+                        tap.failed("upstream_stream_error");
+                        yield Ok(error_event(chat, &error));
+                        break;
+                    }
+                    Err(_) => {
+                        let error = stalled(&route, idle);
+                        tracing::warn!("{}", error.message);
+                        tap.failed("upstream_timeout");
+                        yield Ok(error_event(chat, &error));
+                        break;
+                    }
+                },
+            };
+            match tap.gate.push(bytes) {
+                Ok(out) => {
+                    if !out.is_empty() {
+                        yield Ok(out);
+                    }
+                }
+                Err((out, broken)) => {
+                    if !out.is_empty() {
+                        yield Ok(out);
+                    }
+                    tap.failed(broken.code);
+                    let error = broken_error(&route, broken);
+                    tracing::warn!("{}", error.message);
+                    yield Ok(error_event(chat, &error));
+                    break;
+                }
+            }
+        }
+    };
     let mut r = r
         .body(Body::from_stream(body))
         .unwrap_or_else(|_| StatusCode::BAD_GATEWAY.into_response());
@@ -672,19 +788,22 @@ async fn attempt_http(
     Attempt::Committed(r)
 }
 
-/// Watches a passed-through body for the usage, and records the request when the body is done
-/// (or dropped because the client left).
+/// The error for a started answer that went `idle` without a byte.
+fn stalled(route: &str, idle: Duration) -> UpstreamError {
+    UpstreamError::timed_out(format!(
+        "upstream {route} stalled mid-answer: no data for {} ([proxy] idle_timeout_s)",
+        secs(idle)
+    ))
+}
+
+/// Watches a passed-through stream (through its [`SseGate`], which also picks up the usage), and
+/// records the request when the body is done (or dropped because the client left).
 struct Tap {
     state_usage: Option<UsageSink>,
     record: Option<(CtxSnapshot, Target, u16, u64)>,
-    is_sse: bool,
-    decoder: SseDecoder,
-    whole: Vec<u8>,
-    usage: Option<crate::bridge::translate::chat::Usage>,
+    gate: SseGate,
     error: Option<&'static str>,
 }
-
-const WHOLE_CAP: usize = 8 * 1024 * 1024;
 
 impl Tap {
     /// The body reached its end: the request succeeded unless the stream broke.
@@ -697,29 +816,11 @@ impl Tap {
     fn failed(&mut self, code: &'static str) {
         self.error = Some(code);
     }
-
-    fn observe(&mut self, bytes: &[u8]) {
-        if self.state_usage.is_none() {
-            return;
-        }
-        if self.is_sse {
-            let usage = &mut self.usage;
-            self.decoder.push(bytes, |data| {
-                if contains(data, b"\"usage\"")
-                    && let Some(u) = usage_of(data)
-                {
-                    *usage = Some(u);
-                }
-            });
-        } else if self.whole.len() + bytes.len() <= WHOLE_CAP {
-            self.whole.extend_from_slice(bytes);
-        }
-    }
 }
 
 /// The usage in a Chat chunk or completion, or in a Responses event or object
 /// (`input_tokens`/`output_tokens` under `response`, or at the top of a Response object).
-fn usage_of(data: &[u8]) -> Option<crate::bridge::translate::chat::Usage> {
+pub(super) fn usage_of(data: &[u8]) -> Option<crate::bridge::translate::chat::Usage> {
     use crate::bridge::translate::chat::Usage;
     if let Ok(chunk) = serde_json::from_slice::<Chunk>(data)
         && chunk
@@ -743,10 +844,6 @@ fn usage_of(data: &[u8]) -> Option<crate::bridge::translate::chat::Usage> {
     Some(usage)
 }
 
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
-}
-
 impl Drop for Tap {
     fn drop(&mut self) {
         let (Some(sink), Some((snap, target, status, ttft))) =
@@ -754,15 +851,12 @@ impl Drop for Tap {
         else {
             return;
         };
-        if !self.is_sse {
-            self.usage = usage_of(&self.whole);
-        }
         snap.record(
             &sink,
             Some(&target),
             status,
             Some(ttft),
-            self.usage.as_ref(),
+            self.gate.usage.as_ref(),
             self.error,
         );
     }

@@ -9,6 +9,7 @@ mod codex_integration;
 mod config_files;
 mod dashboard;
 mod doctor;
+mod faults;
 #[cfg(target_os = "linux")]
 mod lifecycle;
 mod openai_sdk;

@@ -192,6 +192,34 @@ impl UpstreamError {
         )
     }
 
+    /// A configured timeout fired; `message` names it (and the setting that sets it).
+    pub fn timed_out(message: String) -> Self {
+        Self::new(504, "server_error", "upstream_timeout", message)
+    }
+
+    /// The connection broke after the answer had started (reset, truncated body).
+    pub fn broken(url: &str, cause: &str) -> Self {
+        Self::new(
+            502,
+            "server_error",
+            "upstream_stream_error",
+            format!("upstream {url} broke off the answer: {cause}"),
+        )
+    }
+
+    /// A `data` payload (or a whole body) that is not JSON at all; `who` is `upstream` or
+    /// `upstream <route>`.
+    pub fn invalid_json(who: &str, error: &serde_json::Error, data: &[u8]) -> Self {
+        let excerpt = String::from_utf8_lossy(&data[..data.len().min(120)]).into_owned();
+        let more = if data.len() > 120 { "…" } else { "" };
+        Self::new(
+            502,
+            "server_error",
+            "invalid_upstream_response",
+            format!("{who} sent invalid JSON ({error}): {excerpt:?}{more}"),
+        )
+    }
+
     pub fn truncated() -> Self {
         Self::new(
             502,

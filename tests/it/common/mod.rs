@@ -18,6 +18,7 @@
 pub mod bridge;
 pub mod codex;
 pub mod codex_exec_home;
+pub mod faulty;
 pub mod mock;
 pub mod mock_responses;
 pub mod process;
