@@ -45,6 +45,33 @@ pub fn secs(d: std::time::Duration) -> String {
     }
 }
 
+/// A unique id for a response, item or completion: `prefix` and 32 hex digits.
+///
+/// Ids need to be unique, not secret: a per-process random seed (one `getrandom`) mixed with a
+/// counter, instead of a system call per id as a v4 UUID costs.
+pub fn new_id(prefix: &str) -> String {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static SEED: OnceLock<(u64, u64)> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let (s1, s2) = *SEED.get_or_init(|| {
+        let u = uuid::Uuid::new_v4().as_u64_pair();
+        (u.0, u.1)
+    });
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    // `mix` is a bijection and `seed + n * odd` is distinct for every n: so is the first half.
+    let hi = mix(s1.wrapping_add(n.wrapping_mul(0x9e37_79b9_7f4a_7c15)));
+    let lo = mix(s2 ^ hi);
+    format!("{prefix}{hi:016x}{lo:016x}")
+}
+
+/// SplitMix64's finalizer.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
 /// Compares in time that depends only on the lengths.
 pub fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len()
@@ -107,6 +134,17 @@ pub fn unix_millis() -> i64 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn ids_are_unique_and_well_formed() {
+        let ids: std::collections::HashSet<String> =
+            (0..10_000).map(|_| super::new_id("msg_")).collect();
+        assert_eq!(ids.len(), 10_000);
+        for id in ids.iter().take(3) {
+            let hex = id.strip_prefix("msg_").unwrap();
+            assert_eq!(hex.len(), 32, "{id}");
+            assert!(hex.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+        }
+    }
     #[test]
     fn constant_time_compare() {
         assert!(super::constant_time_eq("secret", "secret"));

@@ -38,7 +38,8 @@ const COMMIT_WAIT: Duration = Duration::from_secs(10);
 pub struct BridgeState {
     client: ThreadClient,
     upstream: String,
-    chat_url: String,
+    /// Parsed once: reqwest would parse a string on every request.
+    chat_url: reqwest::Url,
     models_url: String,
     token: Option<String>,
     heartbeat: Duration,
@@ -97,7 +98,7 @@ impl BridgeState {
         Ok(BridgeState {
             client,
             upstream: upstream.to_owned(),
-            chat_url: format!("{upstream}/chat/completions"),
+            chat_url: reqwest::Url::parse(&format!("{upstream}/chat/completions"))?,
             models_url: format!("{upstream}/models"),
             token,
             heartbeat,
@@ -338,7 +339,7 @@ async fn responses_inner(
         state
             .client
             .get()
-            .post(&state.chat_url)
+            .post(state.chat_url.clone())
             .header(header::CONTENT_TYPE, "application/json")
             .header(header::ACCEPT, "text/event-stream")
             .body(chat_body)
@@ -392,7 +393,7 @@ async fn responses_inner(
             return Err(ApiError::from(&error));
         }
         Some(Err(e)) => {
-            let error = transport_error(&state.chat_url, &e);
+            let error = transport_error(state.chat_url.as_str(), &e);
             ctx.log(error.status, Some(&error.message));
             return Err(ApiError::from(&error));
         }
@@ -756,7 +757,7 @@ fn drive(job: Job, first: Pending) -> impl futures_util::Stream<Item = Step> {
                         result = &mut send => break match result {
                             Ok(resp) if resp.status().is_success() => Ok(resp),
                             Ok(resp) => Err(upstream_error(resp).await),
-                            Err(e) => Err(transport_error(&state.chat_url, &e)),
+                            Err(e) => Err(transport_error(state.chat_url.as_str(), &e)),
                         },
                         _ = deadline.as_mut() => break Err(state.first_byte_error()),
                         _ = ticker.tick() => {
@@ -807,7 +808,7 @@ fn drive(job: Job, first: Pending) -> impl futures_util::Stream<Item = Step> {
                             break;
                         }
                         Err(e) => {
-                            reader.error(stream_error(&state.chat_url, &e), &mut translator, &mut out);
+                            reader.error(stream_error(state.chat_url.as_str(), &e), &mut translator, &mut out);
                             break;
                         }
                     },
@@ -874,7 +875,7 @@ fn drive(job: Job, first: Pending) -> impl futures_util::Stream<Item = Step> {
                         state
                             .client
                             .get()
-                            .post(&state.chat_url)
+                            .post(state.chat_url.clone())
                             .header(header::CONTENT_TYPE, "application/json")
                             .header(header::ACCEPT, "text/event-stream")
                             .body(body)
@@ -1032,14 +1033,14 @@ async fn chat_completions(
     let sent = state
         .client
         .get()
-        .post(&state.chat_url)
+        .post(state.chat_url.clone())
         .header(header::CONTENT_TYPE, "application/json")
         .body(body)
         .send()
         .await;
     let response = match sent {
         Ok(resp) => passthrough(resp),
-        Err(e) => ApiError::from(&transport_error(&state.chat_url, &e)).into_response(),
+        Err(e) => ApiError::from(&transport_error(state.chat_url.as_str(), &e)).into_response(),
     };
     let route = response
         .headers()

@@ -1006,7 +1006,7 @@ async fn attempt_codex(
         Ok(Some(event)) => event,
     };
     let ttft = ctx.started.elapsed().as_millis() as u64;
-    let id = format!("chatcmpl-{}", uuid::Uuid::new_v4().simple());
+    let id = crate::upstream::new_id("chatcmpl-");
     let model = target.route();
     let created = unix_secs();
     if !ctx.stream {

@@ -123,9 +123,7 @@ fn partial_tag_suffix(text: &str, tag: &str) -> usize {
         .unwrap_or(0)
 }
 
-fn new_id(prefix: &str) -> String {
-    format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
-}
+use crate::upstream::new_id;
 
 #[derive(Serialize)]
 struct Envelope<'a, T: Serialize> {
@@ -206,7 +204,7 @@ impl StreamTranslator {
         estimated_input_tokens: u64,
     ) -> Self {
         StreamTranslator {
-            id: new_id("resp"),
+            id: new_id("resp_"),
             model,
             created_at,
             tools,
@@ -298,10 +296,10 @@ impl StreamTranslator {
 
     fn open(&mut self, out: &mut Vec<u8>, kind: ItemKind, slot: Option<u32>) -> usize {
         let prefix = match kind {
-            ItemKind::Reasoning => "rs",
-            ItemKind::Message => "msg",
-            ItemKind::Call { .. } => "fc",
-            ItemKind::WebSearch { .. } => "ws",
+            ItemKind::Reasoning => "rs_",
+            ItemKind::Message => "msg_",
+            ItemKind::Call { .. } => "fc_",
+            ItemKind::WebSearch { .. } => "ws_",
         };
         let index = self.items.len();
         self.items.push(Item {
