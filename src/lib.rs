@@ -128,9 +128,22 @@ pub fn run(cli: Cli, env: &Env) -> anyhow::Result<()> {
 /// The servers' runtime: single-threaded; [`serve::serve`] adds one thread (and runtime) per
 /// further core.
 fn server_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    small_pages();
     Ok(tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?)
+}
+
+/// Asks Linux for no transparent huge pages in this (server) process: mimalloc's arenas would
+/// otherwise be backed by 2 MiB pages, which for a server that needs a few MiB doubles its
+/// resident memory (measured: bridge 18.4 → 11 MiB idle, proxy 22.4 → 14 MiB) at no speed
+/// benefit. Inherited by children (the codex backend's `codex exec`), which is harmless.
+fn small_pages() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl with PR_SET_THP_DISABLE takes plain integer arguments and touches no memory.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -1,10 +1,12 @@
-//! Serving a router: one accept loop per core, each on its own single-threaded runtime.
+//! Serving a router: one single-threaded runtime per core, each connection kept on one of them.
 //!
 //! A request through the bridge touches two sockets (the client's and the upstream's). On a
 //! work-stealing runtime the tasks behind them land on different threads and every hop between
 //! them is a futex wake-up and a context switch, which on a small box costs more than the
-//! translation itself. Here every thread accepts from the same listening socket and keeps each
-//! connection, its handler and (with [`ThreadClient`]) its upstream connections to itself.
+//! translation itself. Here one acceptor hands each new connection to the thread with the fewest
+//! open connections, which keeps it, its handlers and (with [`ThreadClient`]) its upstream
+//! connections to itself. (`SO_REUSEPORT` would spread connections without the hand-over, but
+//! would also let a second server on the same port start silently instead of failing.)
 //!
 //! Connections get a header read timeout (a slow-loris client cannot hold one open by trickling
 //! header bytes; an idle keep-alive connection is closed after the same time), and shutdown is
@@ -13,15 +15,15 @@
 use std::cell::RefCell;
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
 
 /// How long a client may take to send a request's headers, and how long an idle keep-alive
 /// connection is kept.
@@ -53,65 +55,40 @@ impl ServeOptions {
     }
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves, then drains. Runs one accept loop in
-/// the calling task and `workers - 1` more on their own threads and single-threaded runtimes.
+/// Serves `app` on `listener` until `shutdown` resolves, then drains. Accepts in the calling
+/// task and hands each connection to the loop (this one, or one of `workers - 1` threads with
+/// their own single-threaded runtimes) that has the fewest open connections.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
     opts: ServeOptions,
 ) -> std::io::Result<()> {
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let listener = listener.into_std()?;
-    let mut workers = Vec::new();
+    let here = Loop::new(opts);
+    let mut others = Vec::new();
+    let mut finished = Vec::new();
     for i in 1..opts.workers.max(1) {
-        let listener = listener.try_clone()?;
-        let (app, stop) = (app.clone(), stop_rx.clone());
+        let (tx, rx) = mpsc::unbounded_channel::<std::net::TcpStream>();
         let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+        let worker = Loop::new(opts);
+        others.push((tx, worker.open.clone()));
+        let app = app.clone();
         std::thread::Builder::new()
             .name(format!("aimux-worker-{i}"))
             .spawn(move || {
                 let result = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
-                    .and_then(|rt| {
-                        rt.block_on(async move {
-                            accept_loop(TcpListener::from_std(listener)?, app, stop, opts).await
-                        })
-                    });
+                    .map(|rt| rt.block_on(worker.run(rx, app)));
                 let _ = done_tx.send(result);
             })?;
-        workers.push(done_rx);
+        finished.push(done_rx);
     }
-    tokio::spawn(async move {
-        shutdown.await;
-        let _ = stop_tx.send(true);
-    });
-    let mut result = accept_loop(TcpListener::from_std(listener)?, app, stop_rx, opts).await;
-    for worker in workers {
-        // A worker whose thread died without a word has nothing left to drain.
-        if let Ok(Err(e)) = worker.await {
-            result = result.and(Err(e));
-        }
-    }
-    result
-}
-
-async fn accept_loop(
-    listener: TcpListener,
-    app: Router,
-    mut stop: watch::Receiver<bool>,
-    opts: ServeOptions,
-) -> std::io::Result<()> {
-    let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new())
-        .header_read_timeout(opts.header_timeout)
-        .keep_alive(true);
-    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let accepted = tokio::select! {
             biased;
-            _ = stop.wait_for(|stop| *stop) => break,
+            _ = &mut shutdown => break,
             accepted = listener.accept() => accepted,
         };
         let tcp = match accepted {
@@ -126,23 +103,121 @@ async fn accept_loop(
         };
         // Without TCP_NODELAY every small SSE write waits for the client's delayed ACK.
         let _ = tcp.set_nodelay(true);
-        let conn = http.serve_connection(TokioIo::new(tcp), TowerToHyperService::new(app.clone()));
-        let conn = graceful.watch(conn);
-        tokio::spawn(async move {
-            let _ = conn.await;
-        });
+        let least = others
+            .iter()
+            .min_by_key(|(_, open)| open.load(Ordering::Relaxed))
+            .filter(|(_, open)| open.load(Ordering::Relaxed) < here.open.load(Ordering::Relaxed));
+        match least {
+            Some((tx, open)) => {
+                // The connection moves to the worker's runtime as a plain socket.
+                if let Ok(std) = tcp.into_std() {
+                    open.fetch_add(1, Ordering::Relaxed);
+                    if tx.send(std).is_err() {
+                        open.fetch_sub(1, Ordering::Relaxed);
+                    }
+                }
+            }
+            None => here.serve(tcp, app.clone()),
+        }
     }
     drop(listener);
-    if tokio::time::timeout(opts.drain, graceful.shutdown())
-        .await
-        .is_err()
-    {
-        tracing::warn!(
-            "in-flight requests did not finish within {:?}; closing them",
-            opts.drain
-        );
+    drop(others);
+    here.drain().await;
+    for worker in finished {
+        // A worker whose thread died without a word has nothing left to drain.
+        if let Ok(Err(e)) = worker.await {
+            return Err(e);
+        }
     }
     Ok(())
+}
+
+/// One thread's connections: its HTTP settings, graceful-shutdown watcher and open count.
+struct Loop {
+    http: hyper::server::conn::http1::Builder,
+    graceful: GracefulShutdown,
+    open: Arc<AtomicUsize>,
+    drain: Duration,
+}
+
+impl Loop {
+    fn new(opts: ServeOptions) -> Self {
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(TokioTimer::new())
+            .header_read_timeout(opts.header_timeout)
+            .keep_alive(true);
+        Loop {
+            http,
+            graceful: GracefulShutdown::new(),
+            open: Arc::new(AtomicUsize::new(0)),
+            drain: opts.drain,
+        }
+    }
+
+    /// A worker thread: serves what the acceptor hands over until it stops, then drains.
+    async fn run(
+        self,
+        mut rx: mpsc::UnboundedReceiver<std::net::TcpStream>,
+        app: Router,
+    ) -> std::io::Result<()> {
+        while let Some(std) = rx.recv().await {
+            match TcpStream::from_std(std) {
+                Ok(tcp) => {
+                    // Counted by the acceptor already.
+                    self.open.fetch_sub(1, Ordering::Relaxed);
+                    self.serve(tcp, app.clone());
+                }
+                Err(e) => {
+                    self.open.fetch_sub(1, Ordering::Relaxed);
+                    tracing::warn!("cannot take over a connection: {e}");
+                }
+            }
+        }
+        self.drain().await;
+        Ok(())
+    }
+
+    /// Serves one connection on this thread's runtime.
+    fn serve(&self, tcp: TcpStream, app: Router) {
+        let conn = self
+            .http
+            .serve_connection(TokioIo::new(tcp), TowerToHyperService::new(app));
+        let conn = self.graceful.watch(conn);
+        let open = Open::count(&self.open);
+        tokio::spawn(async move {
+            let _ = conn.await;
+            drop(open);
+        });
+    }
+
+    /// Lets in-flight requests finish for up to `drain`.
+    async fn drain(self) {
+        if tokio::time::timeout(self.drain, self.graceful.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "in-flight requests did not finish within {:?}; closing them",
+                self.drain
+            );
+        }
+    }
+}
+
+/// One open connection in a loop's count, for as long as it lives.
+struct Open(Arc<AtomicUsize>);
+
+impl Open {
+    fn count(open: &Arc<AtomicUsize>) -> Self {
+        open.fetch_add(1, Ordering::Relaxed);
+        Open(open.clone())
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 fn is_connection_error(e: &std::io::Error) -> bool {
