@@ -229,9 +229,10 @@ def main():
   HTTP/1.1 with buffering off: the cost of one HTTP hop here, the floor for any bridge.
 - The bridges get a tiny Responses request (`stream: false` = non-stream, `stream: true` = stream) and must
   deliver the canned text; every row is checked for the exact text before and after it is timed. The aimux
-  rows point at the SSE answer (the static upstream serves it whatever `stream` says), so their
-  non-stream rows translate 50 SSE chunks; codex-relay and LiteLLM point at the JSON answer for
-  non-stream, so theirs handle one object.
+  rows point at `/auto/`, which answers `Accept: application/json` (what aimux sends when its client
+  does not stream) with the JSON answer and anything else with the SSE stream; codex-relay and LiteLLM
+  point at the JSON answer for non-stream and the SSE answer for stream. Every system handles one JSON
+  object when not streaming and the 50 chunks when streaming.
 - **req/s @N**: wrk with N kept-alive connections (2 threads, 1 for N=1) for the run length above.
   **p50 / p99**: wrk's latency percentiles at that load, whole response.
 - **@64 vs nginx hop**: req/s at 64 connections divided by the nginx hop's in the same mode.

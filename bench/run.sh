@@ -245,9 +245,10 @@ add_row hop "$HOP/{mode}/v1/chat/completions" chat
 export AIMUX_INTERNAL_SECRET=bench-$RANDOM$RANDOM$RANDOM
 if ! is_na bridge; then
     mkdir -p "$WORK/home-bridge" "$WORK/home-link-bridge" "$WORK/home-proxy"
-    # aimux bridge alone in front of the upstream (the SSE answer, for both modes)
+    # aimux bridge alone in front of the upstream (JSON when the client does not stream, as it
+    # asks with `Accept`, else SSE)
     start aimux-bridge env AIMUX_HOME="$WORK/home-bridge" "$AIMUX" bridge --port 0 \
-        --upstream "$UP/sse/v1" --server-info "$WORK/bridge.info"
+        --upstream "$UP/auto/v1" --server-info "$WORK/bridge.info"
     BRIDGE_PID=$LAST_PID
     if wait_file "$WORK/bridge.info" 10 "$BRIDGE_PID"; then
         port=$(sed -n 's/.*"port":\([0-9]*\).*/\1/p' "$WORK/bridge.info")
@@ -256,7 +257,7 @@ if ! is_na bridge; then
         na bridge "did not start: $(last_lines "$WORK/aimux-bridge.log")"
     fi
     # the full link: bridge -> proxy -> upstream
-    printf '[providers.up]\nbase_url = "%s"\nmodels = ["m"]\n' "$UP/sse/v1" >"$WORK/home-proxy/config.toml"
+    printf '[providers.up]\nbase_url = "%s"\nmodels = ["m"]\n' "$UP/auto/v1" >"$WORK/home-proxy/config.toml"
     start aimux-proxy env AIMUX_HOME="$WORK/home-proxy" "$AIMUX" proxy --port 0 --server-info "$WORK/proxy.info"
     PROXY_PID=$LAST_PID
     if wait_file "$WORK/proxy.info" 10 "$PROXY_PID"; then

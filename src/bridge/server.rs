@@ -27,7 +27,8 @@ use crate::proxy::server::WRONG_API_RESPONSES;
 use crate::serve::ThreadClient;
 use crate::sse::SseDecoder;
 use crate::upstream::{
-    body_or_error, constant_time_eq, not_found, secs, stream_error, transport_error, unix_secs,
+    accept, body_or_error, constant_time_eq, not_found, secs, stream_error, transport_error,
+    unix_secs,
 };
 
 /// A refusal (401, 404, 400 ...) normally arrives well within this; waiting for it lets the
@@ -313,7 +314,7 @@ async fn responses_inner(
     let stream = request.stream;
     let model = request.model.clone();
     if state.speaks_responses(&model) {
-        return Ok(responses_passthrough(&state, body).await);
+        return Ok(responses_passthrough(&state, body, stream).await);
     }
     let mut opts = TranslateOptions {
         web_search: state.web_search.is_some(),
@@ -341,7 +342,7 @@ async fn responses_inner(
             .get()
             .post(state.chat_url.clone())
             .header(header::CONTENT_TYPE, "application/json")
-            .header(header::ACCEPT, "text/event-stream")
+            .header(header::ACCEPT, accept(stream))
             .body(chat_body)
             .send(),
     );
@@ -363,7 +364,7 @@ async fn responses_inner(
         return match complete_json(job, send).await {
             Err(e) if e.code() == Some(WRONG_API_RESPONSES) => {
                 state.remember_responses_model(&model);
-                Ok(responses_passthrough(&state, body).await)
+                Ok(responses_passthrough(&state, body, stream).await)
             }
             other => other,
         };
@@ -387,7 +388,7 @@ async fn responses_inner(
             if error.code == WRONG_API_RESPONSES {
                 // The provider speaks only the Responses API: no translation needed.
                 state.remember_responses_model(&ctx.model);
-                return Ok(responses_passthrough(&state, body).await);
+                return Ok(responses_passthrough(&state, body, stream).await);
             }
             ctx.log(error.status, Some(&error.message));
             return Err(ApiError::from(&error));
@@ -445,14 +446,14 @@ async fn responses_inner(
 
 /// A Responses request for a model whose provider speaks the Responses API: passed to the
 /// proxy's `/v1/responses` as is, answer streamed back as is.
-async fn responses_passthrough(state: &BridgeState, body: Bytes) -> Response {
+async fn responses_passthrough(state: &BridgeState, body: Bytes, stream: bool) -> Response {
     let url = format!("{}/responses", state.upstream);
     let sent = state
         .client
         .get()
         .post(&url)
         .header(header::CONTENT_TYPE, "application/json")
-        .header(header::ACCEPT, "text/event-stream")
+        .header(header::ACCEPT, accept(stream))
         .body(body)
         .send()
         .await;
@@ -877,7 +878,7 @@ fn drive(job: Job, first: Pending) -> impl futures_util::Stream<Item = Step> {
                             .get()
                             .post(state.chat_url.clone())
                             .header(header::CONTENT_TYPE, "application/json")
-                            .header(header::ACCEPT, "text/event-stream")
+                            .header(header::ACCEPT, accept(chat.stream))
                             .body(body)
                             .send(),
                     )));

@@ -565,6 +565,7 @@ async fn attempt_http(
         .get()
         .post(&url)
         .header(header::CONTENT_TYPE, "application/json")
+        .header(header::ACCEPT, crate::upstream::accept(ctx.stream))
         .body(body);
     if let Some(k) = key {
         req = req.bearer_auth(k.expose());

@@ -112,6 +112,10 @@ async fn non_streaming_request_gets_one_response_object() {
     assert_eq!(body["status"], "completed");
     assert_eq!(body["output"][0]["content"][0]["text"], "Plain answer");
     assert_eq!(body["usage"]["total_tokens"], 18);
+    // The upstream is asked for one JSON answer, in the body and in `Accept`.
+    let sent = &mock.requests()[0];
+    assert_eq!(sent.body["stream"], false);
+    assert_eq!(sent.header("accept"), Some("application/json"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
