@@ -723,7 +723,8 @@ struct Job {
 enum Step {
     Bytes(Bytes),
     /// The final Response object (or why the response failed) and the proxy's route.
-    End(Result<serde_json::Value, UpstreamError>, Option<String>),
+    /// The final response object (JSON), or why there is none; the route taken.
+    End(Result<Vec<u8>, UpstreamError>, Option<String>),
 }
 
 /// Drives a response: reads each upstream round into the translator, runs the model's web
@@ -967,8 +968,12 @@ async fn complete_json(job: Job, send: SendFuture) -> Result<Response, ApiError>
         }
     }
     match end {
-        Some((Ok(response), route)) => {
-            let mut response = axum::Json(response).into_response();
+        Some((Ok(body), route)) => {
+            let mut response = Response::new(Body::from(body));
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
             if let Some(route) = route.as_deref().and_then(|r| HeaderValue::from_str(r).ok()) {
                 response.headers_mut().insert("x-aimux-route", route);
             }

@@ -11,6 +11,7 @@ use super::leak::recover_calls;
 use super::tools::{ToolKind, ToolMap};
 use serde::Serialize;
 use serde_json::{Value, json};
+use std::borrow::Cow;
 
 #[derive(Debug)]
 enum ItemKind {
@@ -83,9 +84,7 @@ pub struct StreamTranslator {
     model: String,
     created_at: u64,
     tools: ToolMap,
-    /// Whether events are written at all (false when the client asked for one JSON response).
-    emit: bool,
-    seq: u64,
+    events: Events,
     items: Vec<Item>,
     reasoning: Option<usize>,
     message: Option<usize>,
@@ -143,21 +142,115 @@ fn write_event<T: Serialize>(out: &mut Vec<u8>, kind: &str, envelope: &T) {
     out.extend_from_slice(b"\n\n");
 }
 
-/// The response object before it has output (`created`, `in_progress`), written without
-/// building a `Value`.
+/// Where events go: numbered in order, or nowhere when the client asked for one JSON response.
+struct Events {
+    emit: bool,
+    seq: u64,
+}
+
+impl Events {
+    fn write<T: Serialize>(&mut self, out: &mut Vec<u8>, kind: &str, body: T) {
+        if !self.emit {
+            return;
+        }
+        let envelope = Envelope {
+            kind,
+            sequence_number: self.seq,
+            body,
+        };
+        self.seq += 1;
+        write_event(out, kind, &envelope);
+    }
+
+    /// An event whose body is `{"response": <response>}`, the response already serialized.
+    fn write_response(&mut self, out: &mut Vec<u8>, kind: &str, response: &[u8]) {
+        if !self.emit {
+            return;
+        }
+        let seq = self.seq.to_string();
+        for part in [
+            "event: ",
+            kind,
+            "\ndata: {\"type\":\"",
+            kind,
+            "\",\"sequence_number\":",
+            &seq,
+            ",\"response\":",
+        ] {
+            out.extend_from_slice(part.as_bytes());
+        }
+        out.extend_from_slice(response);
+        out.extend_from_slice(b"}\n\n");
+        self.seq += 1;
+    }
+}
+
+/// The Responses object, written without building a `Value`: bare (`created`, `in_progress`)
+/// or final (`completed`, `incomplete`, `failed`).
 #[derive(Serialize)]
-struct Skeleton<'a> {
+struct ResponseObject<'a> {
     id: &'a str,
     object: &'static str,
     created_at: u64,
     status: &'a str,
     model: &'a str,
-    output: [(); 0],
+    output: &'a [OutItem<'a>],
     parallel_tool_calls: bool,
     tool_choice: &'static str,
     tools: [(); 0],
-    error: Option<()>,
-    incomplete_details: Option<()>,
+    error: Option<ResponseError<'a>>,
+    incomplete_details: Option<Incomplete<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    usage: Option<UsageObject>,
+}
+
+impl<'a> ResponseObject<'a> {
+    fn bare(t: &'a StreamTranslator, status: &'a str) -> Self {
+        ResponseObject {
+            id: &t.id,
+            object: "response",
+            created_at: t.created_at,
+            status,
+            model: &t.model,
+            output: &[],
+            parallel_tool_calls: true,
+            tool_choice: "auto",
+            tools: [],
+            error: None,
+            incomplete_details: None,
+            usage: None,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ResponseError<'a> {
+    code: &'a str,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct Incomplete<'a> {
+    reason: &'a str,
+}
+
+#[derive(Serialize)]
+struct UsageObject {
+    input_tokens: u64,
+    input_tokens_details: CachedTokens,
+    output_tokens: u64,
+    output_tokens_details: ReasoningTokens,
+    total_tokens: u64,
+}
+
+#[derive(Serialize)]
+struct CachedTokens {
+    cached_tokens: u64,
+}
+
+#[derive(Serialize)]
+struct ReasoningTokens {
+    reasoning_tokens: u64,
 }
 
 #[derive(Serialize)]
@@ -165,10 +258,116 @@ struct WithResponse<T: Serialize> {
     response: T,
 }
 
+/// A Responses output item.
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum OutItem<'a> {
+    WebSearchCall {
+        id: &'a str,
+        status: &'static str,
+        action: SearchAction<'a>,
+    },
+    Message {
+        id: &'a str,
+        status: &'static str,
+        role: &'static str,
+        content: Parts<Part<'a>>,
+    },
+    Reasoning {
+        id: &'a str,
+        summary: Parts<Part<'a>>,
+        content: Option<Parts<Part<'a>>>,
+        encrypted_content: Option<()>,
+    },
+    CustomToolCall {
+        id: &'a str,
+        status: &'static str,
+        call_id: Cow<'a, str>,
+        name: &'a str,
+        input: String,
+    },
+    FunctionCall {
+        id: &'a str,
+        status: &'static str,
+        call_id: Cow<'a, str>,
+        name: &'a str,
+        arguments: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        namespace: Option<&'a str>,
+    },
+}
+
+#[derive(Serialize)]
+struct SearchAction<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    query: &'a str,
+}
+
+/// A message's or reasoning item's content part.
+#[derive(Serialize)]
+#[serde(tag = "type")]
+enum Part<'a> {
+    #[serde(rename = "output_text")]
+    Output { text: &'a str, annotations: [(); 0] },
+    #[serde(rename = "summary_text")]
+    Summary { text: &'a str },
+    #[serde(rename = "reasoning_text")]
+    Reasoning { text: &'a str },
+}
+
+/// No part or one, as a JSON array.
+struct Parts<T>(Option<T>);
+
+impl<T: Serialize> Serialize for Parts<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter())
+    }
+}
+
 #[derive(Serialize)]
 struct ItemEvent<'a> {
     output_index: usize,
-    item: &'a Value,
+    item: OutItem<'a>,
+}
+
+#[derive(Serialize)]
+struct ContentPart<'a> {
+    item_id: &'a str,
+    output_index: usize,
+    content_index: u32,
+    part: Part<'a>,
+}
+
+#[derive(Serialize)]
+struct SummaryPart<'a> {
+    item_id: &'a str,
+    output_index: usize,
+    summary_index: u32,
+    part: Part<'a>,
+}
+
+#[derive(Serialize)]
+struct TextDone<'a> {
+    item_id: &'a str,
+    output_index: usize,
+    content_index: u32,
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+struct SummaryTextDone<'a> {
+    item_id: &'a str,
+    output_index: usize,
+    summary_index: u32,
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+struct ArgsDone<'a> {
+    item_id: &'a str,
+    output_index: usize,
+    arguments: &'a str,
 }
 
 #[derive(Serialize)]
@@ -208,8 +407,7 @@ impl StreamTranslator {
             model,
             created_at,
             tools,
-            emit,
-            seq: 0,
+            events: Events { emit, seq: 0 },
             items: Vec::new(),
             reasoning: None,
             message: None,
@@ -232,54 +430,23 @@ impl StreamTranslator {
     }
 
     fn event<T: Serialize>(&mut self, out: &mut Vec<u8>, kind: &str, body: T) {
-        if !self.emit {
-            return;
-        }
-        let seq = self.seq;
-        self.seq += 1;
-        let envelope = Envelope {
-            kind,
-            sequence_number: seq,
-            body,
-        };
-        write_event(out, kind, &envelope);
-    }
-
-    fn skeleton<'a>(&'a self, status: &'a str) -> Skeleton<'a> {
-        Skeleton {
-            id: &self.id,
-            object: "response",
-            created_at: self.created_at,
-            status,
-            model: &self.model,
-            output: [],
-            parallel_tool_calls: true,
-            tool_choice: "auto",
-            tools: [],
-            error: None,
-            incomplete_details: None,
-        }
-    }
-
-    fn response_object(&self, status: &str) -> Value {
-        serde_json::to_value(self.skeleton(status)).unwrap_or(Value::Null)
+        self.events.write(out, kind, body);
     }
 
     /// Writes an event whose body is `{"response": ...}` with the bare response object.
     fn response_event(&mut self, out: &mut Vec<u8>, kind: &str, status: &str) {
-        if !self.emit {
+        if !self.events.emit {
             return;
         }
-        let seq = self.seq;
-        self.seq += 1;
         let envelope = Envelope {
             kind,
-            sequence_number: seq,
+            sequence_number: self.events.seq,
             body: WithResponse {
-                response: self.skeleton(status),
+                response: ResponseObject::bare(self, status),
             },
         };
         write_event(out, kind, &envelope);
+        self.events.seq += 1;
     }
 
     /// `response.created` and a first `response.in_progress`.
@@ -328,33 +495,42 @@ impl StreamTranslator {
             // `web_search_call` once it has run.
             return;
         }
-        let id = item.id.clone();
-        let added = self.item_json(index, "in_progress", false);
-        self.items[index].announced = true;
-        self.event(
+        self.events.write(
             out,
             "response.output_item.added",
-            json!({ "output_index": index, "item": added }),
+            ItemEvent {
+                output_index: index,
+                item: out_item(item, &self.tools, "in_progress", false),
+            },
         );
-        match self.items[index].kind {
-            ItemKind::Message => self.event(
+        let item_id = item.id.as_str();
+        match item.kind {
+            ItemKind::Message => self.events.write(
                 out,
                 "response.content_part.added",
-                json!({
-                    "item_id": id, "output_index": index, "content_index": 0,
-                    "part": {"type": "output_text", "text": "", "annotations": []}
-                }),
+                ContentPart {
+                    item_id,
+                    output_index: index,
+                    content_index: 0,
+                    part: Part::Output {
+                        text: "",
+                        annotations: [],
+                    },
+                },
             ),
-            ItemKind::Reasoning => self.event(
+            ItemKind::Reasoning => self.events.write(
                 out,
                 "response.reasoning_summary_part.added",
-                json!({
-                    "item_id": id, "output_index": index, "summary_index": 0,
-                    "part": {"type": "summary_text", "text": ""}
-                }),
+                SummaryPart {
+                    item_id,
+                    output_index: index,
+                    summary_index: 0,
+                    part: Part::Summary { text: "" },
+                },
             ),
             ItemKind::Call { .. } | ItemKind::WebSearch { .. } => {}
         }
+        self.items[index].announced = true;
     }
 
     /// Feeds one upstream chunk. An `error` object in the chunk ends the response as failed.
@@ -423,7 +599,7 @@ impl StreamTranslator {
             }
         };
         self.items[index].text.push_str(text);
-        if self.emit {
+        if self.events.emit {
             let id = std::mem::take(&mut self.items[index].id);
             self.event(
                 out,
@@ -505,7 +681,7 @@ impl StreamTranslator {
             }
         };
         self.items[index].text.push_str(text);
-        if self.emit {
+        if self.events.emit {
             let id = std::mem::take(&mut self.items[index].id);
             self.event(
                 out,
@@ -580,7 +756,11 @@ impl StreamTranslator {
         } else {
             self.items[index].text.clone()
         };
-        if self.emit && self.items[index].announced && !delta.is_empty() && !self.is_custom(index) {
+        if self.events.emit
+            && self.items[index].announced
+            && !delta.is_empty()
+            && !self.is_custom(index)
+        {
             let id = self.items[index].id.clone();
             self.event(
                 out,
@@ -640,28 +820,27 @@ impl StreamTranslator {
     }
 
     /// Writes the closing events: every item's `done` events and `response.completed`,
-    /// `response.incomplete` or `response.failed`. Returns the final response object.
-    pub fn finish(&mut self, out: &mut Vec<u8>) -> Value {
+    /// `response.incomplete` or `response.failed`. Returns the final response object (JSON).
+    pub fn finish(&mut self, out: &mut Vec<u8>) -> Vec<u8> {
         let outcome = self
             .outcome
             .clone()
             .unwrap_or(Outcome::Failed(UpstreamError::truncated()));
         if let Outcome::Failed(error) = &outcome {
-            let mut response = self.response_object("failed");
-            response["error"] =
-                json!({"code": error.stream_code(), "message": error.stream_message()});
-            self.event(
-                out,
-                "response.failed",
-                WithResponse {
-                    response: &response,
-                },
-            );
-            return response;
+            let response = ResponseObject {
+                error: Some(ResponseError {
+                    code: error.stream_code(),
+                    message: error.stream_message(),
+                }),
+                ..ResponseObject::bare(self, "failed")
+            };
+            let body = to_json(&response);
+            self.events.write_response(out, "response.failed", &body);
+            return body;
         }
         self.flush_think(out);
         self.recover_leaked_call(out);
-        let mut output = Vec::with_capacity(self.items.len());
+        let mut kept = Vec::with_capacity(self.items.len());
         for index in 0..self.items.len() {
             if self.items[index].dropped {
                 continue;
@@ -680,147 +859,110 @@ impl StreamTranslator {
                     continue;
                 }
             }
-            output.push(self.close_item(out, index));
+            self.close_item(out, index);
+            kept.push(index);
         }
-        let (status, details) = match &outcome {
-            Outcome::Incomplete(reason) => ("incomplete", json!({ "reason": reason })),
-            _ => ("completed", Value::Null),
+        let (status, incomplete_details) = match &outcome {
+            Outcome::Incomplete(reason) => ("incomplete", Some(Incomplete { reason })),
+            _ => ("completed", None),
         };
-        let mut response = self.response_object(status);
-        response["output"] = Value::Array(output);
-        response["incomplete_details"] = details;
-        response["usage"] = self.usage_json();
+        let output: Vec<OutItem> = kept
+            .iter()
+            .map(|&i| out_item(&self.items[i], &self.tools, "completed", true))
+            .collect();
+        let response = ResponseObject {
+            output: &output,
+            incomplete_details,
+            usage: Some(self.usage_object()),
+            ..ResponseObject::bare(self, status)
+        };
+        let body = to_json(&response);
         let kind = if status == "completed" {
             "response.completed"
         } else {
             "response.incomplete"
         };
-        self.event(
-            out,
-            kind,
-            WithResponse {
-                response: &response,
-            },
-        );
-        response
+        self.events.write_response(out, kind, &body);
+        body
     }
 
-    /// Writes an item's closing events; returns the completed item.
-    fn close_item(&mut self, out: &mut Vec<u8>, index: usize) -> Value {
+    /// Writes an item's closing events (its text, then `output_item.done`).
+    fn close_item(&mut self, out: &mut Vec<u8>, index: usize) {
         self.announce(out, index);
-        let id = self.items[index].id.clone();
-        let text = self.items[index].text.clone();
-        match self.items[index].kind {
+        let custom = self.is_custom(index);
+        let item = &self.items[index];
+        let (item_id, text) = (item.id.as_str(), item.text.as_str());
+        match item.kind {
             ItemKind::Message => {
-                self.event(
+                self.events.write(
                     out,
                     "response.output_text.done",
-                    json!({"item_id": id, "output_index": index, "content_index": 0, "text": text}),
+                    TextDone {
+                        item_id,
+                        output_index: index,
+                        content_index: 0,
+                        text,
+                    },
                 );
-                self.event(
+                self.events.write(
                     out,
                     "response.content_part.done",
-                    json!({
-                        "item_id": id, "output_index": index, "content_index": 0,
-                        "part": {"type": "output_text", "text": text, "annotations": []}
-                    }),
+                    ContentPart {
+                        item_id,
+                        output_index: index,
+                        content_index: 0,
+                        part: Part::Output {
+                            text,
+                            annotations: [],
+                        },
+                    },
                 );
             }
             ItemKind::Reasoning => {
-                self.event(
+                self.events.write(
                     out,
                     "response.reasoning_summary_text.done",
-                    json!({"item_id": id, "output_index": index, "summary_index": 0, "text": text}),
+                    SummaryTextDone {
+                        item_id,
+                        output_index: index,
+                        summary_index: 0,
+                        text,
+                    },
                 );
-                self.event(
+                self.events.write(
                     out,
                     "response.reasoning_summary_part.done",
-                    json!({
-                        "item_id": id, "output_index": index, "summary_index": 0,
-                        "part": {"type": "summary_text", "text": text}
-                    }),
+                    SummaryPart {
+                        item_id,
+                        output_index: index,
+                        summary_index: 0,
+                        part: Part::Summary { text },
+                    },
                 );
             }
             ItemKind::WebSearch { .. } => {}
             ItemKind::Call { .. } => {
-                if !self.is_custom(index) {
-                    self.event(
+                if !custom {
+                    self.events.write(
                         out,
                         "response.function_call_arguments.done",
-                        json!({"item_id": id, "output_index": index, "arguments": arguments(&text)}),
+                        ArgsDone {
+                            item_id,
+                            output_index: index,
+                            arguments: arguments(text),
+                        },
                     );
                 }
             }
         }
-        let item = self.item_json(index, "completed", true);
-        self.event(
+        self.events.write(
             out,
             "response.output_item.done",
             ItemEvent {
                 output_index: index,
-                item: &item,
+                item: out_item(item, &self.tools, "completed", true),
             },
         );
-        item
-    }
-
-    /// The Responses item for `items[index]`; `full` adds the accumulated text.
-    fn item_json(&self, index: usize, status: &str, full: bool) -> Value {
-        let item = &self.items[index];
-        let text = if full { item.text.as_str() } else { "" };
-        match &item.kind {
-            ItemKind::WebSearch { query } => json!({
-                "type": "web_search_call", "id": item.id, "status": status,
-                "action": {"type": "search", "query": query},
-            }),
-            ItemKind::Message => json!({
-                "type": "message", "id": item.id, "status": status, "role": "assistant",
-                "content": if full {
-                    json!([{"type": "output_text", "text": text, "annotations": []}])
-                } else {
-                    json!([])
-                },
-            }),
-            // The provider's reasoning is both the summary Codex shows and the content it replays
-            // verbatim, which comes back upstream as `reasoning_content`.
-            ItemKind::Reasoning => json!({
-                "type": "reasoning", "id": item.id,
-                "summary": if full { json!([{"type": "summary_text", "text": text}]) } else { json!([]) },
-                "content": if full { json!([{"type": "reasoning_text", "text": text}]) } else { Value::Null },
-                "encrypted_content": null,
-            }),
-            ItemKind::Call { call_id, name } => {
-                let call_id = if call_id.is_empty() {
-                    // Always present: Codex silently drops a call without one.
-                    format!("call_{}", &item.id[3..])
-                } else {
-                    call_id.clone()
-                };
-                match self.tools.resolve(name) {
-                    Some(origin) if origin.kind == ToolKind::Custom => json!({
-                        "type": "custom_tool_call", "id": item.id, "status": status,
-                        "call_id": call_id, "name": origin.name,
-                        "input": if full { custom_input(text) } else { String::new() },
-                    }),
-                    Some(origin) => {
-                        let mut v = json!({
-                            "type": "function_call", "id": item.id, "status": status,
-                            "call_id": call_id, "name": origin.name,
-                            "arguments": if full { arguments(text) } else { "" },
-                        });
-                        if let Some(ns) = &origin.namespace {
-                            v["namespace"] = json!(ns);
-                        }
-                        v
-                    }
-                    None => json!({
-                        "type": "function_call", "id": item.id, "status": status,
-                        "call_id": call_id, "name": name,
-                        "arguments": if full { arguments(text) } else { "" },
-                    }),
-                }
-            }
-        }
     }
 
     /// A model that printed a tool call as text instead of calling it: when the whole message is
@@ -974,20 +1116,105 @@ impl StreamTranslator {
         ]
     }
 
-    fn usage_json(&self) -> Value {
+    fn usage_object(&self) -> UsageObject {
         let [input, cached, output, reasoning, total] = self.usage_numbers();
-        json!({
-            "input_tokens": input,
-            "input_tokens_details": {"cached_tokens": cached},
-            "output_tokens": output,
-            "output_tokens_details": {"reasoning_tokens": reasoning},
-            "total_tokens": total,
-        })
+        UsageObject {
+            input_tokens: input,
+            input_tokens_details: CachedTokens {
+                cached_tokens: cached,
+            },
+            output_tokens: output,
+            output_tokens_details: ReasoningTokens {
+                reasoning_tokens: reasoning,
+            },
+            total_tokens: total,
+        }
     }
 }
 
 fn arguments(text: &str) -> &str {
     if text.trim().is_empty() { "{}" } else { text }
+}
+
+/// Serializing these structs into a Vec cannot fail.
+fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+/// The Responses item for `item`; `full` adds the accumulated text.
+fn out_item<'a>(
+    item: &'a Item,
+    tools: &'a ToolMap,
+    status: &'static str,
+    full: bool,
+) -> OutItem<'a> {
+    let text = if full { item.text.as_str() } else { "" };
+    let full_part = |part: Part<'a>| Parts(full.then_some(part));
+    match &item.kind {
+        ItemKind::WebSearch { query } => OutItem::WebSearchCall {
+            id: &item.id,
+            status,
+            action: SearchAction {
+                kind: "search",
+                query,
+            },
+        },
+        ItemKind::Message => OutItem::Message {
+            id: &item.id,
+            status,
+            role: "assistant",
+            content: full_part(Part::Output {
+                text,
+                annotations: [],
+            }),
+        },
+        // The provider's reasoning is both the summary Codex shows and the content it replays
+        // verbatim, which comes back upstream as `reasoning_content`.
+        ItemKind::Reasoning => OutItem::Reasoning {
+            id: &item.id,
+            summary: full_part(Part::Summary { text }),
+            content: full.then_some(Parts(Some(Part::Reasoning { text }))),
+            encrypted_content: None,
+        },
+        ItemKind::Call { call_id, name } => {
+            let call_id = if call_id.is_empty() {
+                // Always present: Codex silently drops a call without one.
+                Cow::Owned(format!("call_{}", &item.id[3..]))
+            } else {
+                Cow::Borrowed(call_id.as_str())
+            };
+            let arguments = if full { arguments(text) } else { "" };
+            match tools.resolve(name) {
+                Some(origin) if origin.kind == ToolKind::Custom => OutItem::CustomToolCall {
+                    id: &item.id,
+                    status,
+                    call_id,
+                    name: &origin.name,
+                    input: if full {
+                        custom_input(text)
+                    } else {
+                        String::new()
+                    },
+                },
+                Some(origin) => OutItem::FunctionCall {
+                    id: &item.id,
+                    status,
+                    call_id,
+                    name: &origin.name,
+                    arguments,
+                    namespace: origin.namespace.as_deref(),
+                },
+                None => OutItem::FunctionCall {
+                    id: &item.id,
+                    status,
+                    call_id,
+                    name,
+                    arguments,
+                    namespace: None,
+                },
+            }
+        }
+    }
 }
 
 /// The raw input of a freeform tool from the wrapper function's JSON arguments. A model that

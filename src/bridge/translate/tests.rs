@@ -657,7 +657,7 @@ fn whole_completion_object_is_accepted() {
     let mut out = Vec::new();
     t.push(serde_json::from_value(body).unwrap(), &mut out);
     t.end_of_stream(true);
-    let response = t.finish(&mut out);
+    let response: Value = serde_json::from_slice(&t.finish(&mut out)).unwrap();
     assert!(out.is_empty(), "no events when not streaming");
     assert_eq!(t.outcome(), Some(&Outcome::Completed));
     let output = response["output"].as_array().unwrap();
@@ -846,7 +846,7 @@ fn web_search_rounds_in_one_response() {
         t.push(serde_json::from_value(c).unwrap(), &mut out);
     }
     t.end_of_stream(true);
-    let response = t.finish(&mut out);
+    let response: Value = serde_json::from_slice(&t.finish(&mut out)).unwrap();
     let kinds: Vec<&str> = response["output"]
         .as_array()
         .unwrap()
