@@ -6,7 +6,10 @@
 //! breaks (garbage, a reset, a stall, a cut-off event) the client's stream is at an event
 //! boundary, so the proxy can end it with one readable error event instead of a torn body.
 
+use std::sync::LazyLock;
+
 use axum::body::Bytes;
+use memchr::memmem::Finder;
 use serde_json::json;
 
 use crate::bridge::translate::UpstreamError;
@@ -127,6 +130,11 @@ impl SseGate {
     }
 }
 
+// Built once: `memmem::find` would build its searcher for every event.
+static FINISH_REASON: LazyLock<Finder<'static>> =
+    LazyLock::new(|| Finder::new(b"\"finish_reason\""));
+static USAGE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"usage\""));
+
 fn check(
     data: &[u8],
     chat: bool,
@@ -141,22 +149,25 @@ fn check(
     if data.iter().all(u8::is_ascii_whitespace) {
         return Ok(());
     }
-    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(data) {
-        let excerpt = String::from_utf8_lossy(&data[..data.len().min(120)]).into_owned();
-        let more = if data.len() > 120 { "…" } else { "" };
-        return Err(Broken {
-            code: "invalid_upstream_response",
-            detail: format!("sent invalid JSON ({e}): {excerpt:?}{more}"),
-        });
+    // Until the finish, a Chat chunk that mentions `finish_reason` (most do, as null) is read as
+    // a chunk, which also proves it is JSON; anything else is only checked to be JSON.
+    let chunk = (chat && !*saw_finish && FINISH_REASON.find(data).is_some())
+        .then(|| serde_json::from_slice::<Chunk>(data).ok())
+        .flatten();
+    match chunk {
+        Some(chunk) => *saw_finish = chunk.choices.iter().any(|c| c.finish_reason.is_some()),
+        None => {
+            if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(data) {
+                let excerpt = String::from_utf8_lossy(&data[..data.len().min(120)]).into_owned();
+                let more = if data.len() > 120 { "…" } else { "" };
+                return Err(Broken {
+                    code: "invalid_upstream_response",
+                    detail: format!("sent invalid JSON ({e}): {excerpt:?}{more}"),
+                });
+            }
+        }
     }
-    if chat
-        && !*saw_finish
-        && memchr::memmem::find(data, b"\"finish_reason\"").is_some()
-        && let Ok(chunk) = serde_json::from_slice::<Chunk>(data)
-    {
-        *saw_finish = chunk.choices.iter().any(|c| c.finish_reason.is_some());
-    }
-    if memchr::memmem::find(data, b"\"usage\"").is_some()
+    if USAGE.find(data).is_some()
         && let Some(u) = super::server::usage_of(data)
     {
         *usage = Some(u);

@@ -485,7 +485,11 @@ impl WarnLimiter {
     }
 }
 
-/// Takes one batch per wake-up: blocks for a message, then takes what is already queued, writing
+/// How long the writer lets records queue up after the first one before writing them.
+const LINGER: Duration = Duration::from_millis(20);
+
+/// Takes one batch per wake-up: blocks for a message, lets records gather for [`LINGER`], then
+/// takes what is queued, writing
 /// every [`MAX_BATCH`] rows, at each flush, and when the queue runs dry. Under a steady stream
 /// of records it keeps writing full batches; flushes are answered as soon as they are reached.
 fn writer_loop(
@@ -500,6 +504,11 @@ fn writer_loop(
     };
     let mut batch: Vec<UsageRecord> = Vec::with_capacity(MAX_BATCH);
     while let Ok(first) = receiver.recv() {
+        // Let the batch gather: a sender does not wake a receiver that is not waiting, so under
+        // load this is one wake-up per LINGER instead of one per request.
+        if matches!(first, Msg::Record(_)) {
+            std::thread::sleep(LINGER);
+        }
         let mut next = Some(first);
         while let Some(msg) = next.take() {
             match msg {
