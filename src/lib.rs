@@ -11,6 +11,7 @@ pub mod doctor;
 pub mod error;
 pub mod fsutil;
 pub mod guard;
+pub mod logbuf;
 pub mod proxy;
 pub mod secret;
 pub mod serve;
@@ -55,7 +56,7 @@ fn init_tracing(verbose: u8, env: &Env) {
     let color = std::io::stderr().is_terminal() && env.get("NO_COLOR").is_none();
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-        .with_writer(std::io::stderr)
+        .with_writer(logbuf::Stderr)
         .with_ansi(color)
         .with_target(false)
         .try_init();
@@ -88,11 +89,11 @@ pub fn run(cli: Cli, env: &Env) -> anyhow::Result<()> {
             if commands::bridge::upstream_is_local(&bridge.upstream.value) {
                 bridge.internal_secret = Some(secret::internal_secret(env, &home)?);
             }
-            server_runtime()?.block_on(commands::bridge::run(bridge, env, &home))
+            run_server(commands::bridge::run(bridge, env, &home))
         }
         Command::Proxy(args) => {
             let proxy = ProxySettings::resolve(args, env, &file, &path)?;
-            server_runtime()?.block_on(commands::proxy::run(proxy, file, env.clone(), &home))
+            run_server(commands::proxy::run(proxy, file, env.clone(), &home))
         }
         Command::Models { json } => {
             runtime()?.block_on(commands::models::run(env, &file, &path, &home, json))
@@ -129,9 +130,18 @@ pub fn run(cli: Cli, env: &Env) -> anyhow::Result<()> {
 /// further core.
 fn server_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     small_pages();
+    logbuf::batch_this_thread();
     Ok(tokio::runtime::Builder::new_current_thread()
         .enable_all()
+        .on_thread_park(logbuf::flush)
         .build()?)
+}
+
+/// Runs a server to the end on [`server_runtime`], then writes the last log lines.
+fn run_server(server: impl std::future::Future<Output = anyhow::Result<()>>) -> anyhow::Result<()> {
+    let result = server_runtime()?.block_on(server);
+    logbuf::flush();
+    result
 }
 
 /// Asks Linux for no transparent huge pages in this (server) process: mimalloc's arenas would

@@ -76,10 +76,13 @@ pub async fn serve(
         std::thread::Builder::new()
             .name(format!("aimux-worker-{i}"))
             .spawn(move || {
+                crate::logbuf::batch_this_thread();
                 let result = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
+                    .on_thread_park(crate::logbuf::flush)
                     .build()
                     .map(|rt| rt.block_on(worker.run(rx, app)));
+                crate::logbuf::flush();
                 let _ = done_tx.send(result);
             })?;
         finished.push(done_rx);
