@@ -210,6 +210,25 @@ struct Ctx {
 
 type RawMap = BTreeMap<String, Box<RawValue>>;
 
+/// A request body with its `model` replaced, written without copying the (possibly megabytes
+/// of) other fields first.
+struct WithModel<'a> {
+    raw: &'a RawMap,
+    model: &'a RawValue,
+}
+
+impl serde::Serialize for WithModel<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("model", self.model)?;
+        for (k, v) in self.raw.iter().filter(|(k, _)| *k != "model") {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
 fn raw_json<T: serde::Serialize>(v: &T) -> Box<RawValue> {
     // Serializing a String/Value/number cannot fail.
     serde_json::value::to_raw_value(v).unwrap_or_else(|_| RawValue::NULL.to_owned())
@@ -553,9 +572,8 @@ async fn attempt_http(
             retry: false,
         };
     }
-    let mut body = raw.clone();
-    body.insert("model".into(), raw_json(&target.model));
-    let body = match serde_json::to_vec(&body) {
+    let model = raw_json(&target.model);
+    let body = match serde_json::to_vec(&WithModel { raw, model: &model }) {
         Ok(b) => b,
         Err(e) => return Attempt::Final(ApiError::invalid_request(e.to_string()).into_response()),
     };
@@ -1291,5 +1309,27 @@ mod tests {
             });
             assert_eq!(got, *want, "{data}");
         }
+    }
+
+    #[test]
+    fn with_model_replaces_only_the_model() {
+        use super::{RawMap, WithModel, raw_json};
+        use serde_json::{Value, json};
+        let raw: RawMap =
+            serde_json::from_str(r#"{"model":"a/m","stream":true,"messages":[{"role":"user","content":"hi \"x\""}],"z":null}"#)
+                .unwrap();
+        let model = raw_json(&"m");
+        let out: Value = serde_json::from_slice(
+            &serde_json::to_vec(&WithModel {
+                raw: &raw,
+                model: &model,
+            })
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            json!({"model":"m","stream":true,"messages":[{"role":"user","content":"hi \"x\""}],"z":null})
+        );
     }
 }
