@@ -179,14 +179,15 @@ pub struct Choice {
     pub index: u32,
     #[serde(default, deserialize_with = "null_default")]
     pub delta: Delta,
-    /// A non-streaming completion's answer.
+    /// A non-streaming completion's answer. Boxed, like the rare `usage` below: a chunk's
+    /// choices are moved around per streamed chunk, and small moves are cheap ones.
     #[serde(default)]
-    pub message: Option<Delta>,
+    pub message: Option<Box<Delta>>,
     #[serde(default, deserialize_with = "lenient_string")]
     pub finish_reason: Option<String>,
     /// Moonshot puts the streamed usage here.
     #[serde(default)]
-    pub usage: Option<Usage>,
+    pub usage: Option<Box<Usage>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -162,6 +162,47 @@ impl Events {
         write_event(out, kind, &envelope);
     }
 
+    /// A delta event, most of a stream's events: written by hand, as only its `delta` can need
+    /// escaping (`kind`, the part's index name and our item ids are plain ASCII). `part` names
+    /// the `content_index`/`summary_index` field, which is 0 (one part per item).
+    fn write_delta(
+        &mut self,
+        out: &mut Vec<u8>,
+        kind: &str,
+        item_id: &str,
+        output_index: usize,
+        part: Option<&str>,
+        delta: &str,
+    ) {
+        if !self.emit {
+            return;
+        }
+        let (seq, index) = (self.seq.to_string(), output_index.to_string());
+        for piece in [
+            "event: ",
+            kind,
+            "\ndata: {\"type\":\"",
+            kind,
+            "\",\"sequence_number\":",
+            &seq,
+            ",\"item_id\":\"",
+            item_id,
+            "\",\"output_index\":",
+            &index,
+        ] {
+            out.extend_from_slice(piece.as_bytes());
+        }
+        if let Some(part) = part {
+            for piece in [",\"", part, "\":0"] {
+                out.extend_from_slice(piece.as_bytes());
+            }
+        }
+        out.extend_from_slice(b",\"delta\":");
+        let _ = serde_json::to_writer(&mut *out, delta);
+        out.extend_from_slice(b"}\n\n");
+        self.seq += 1;
+    }
+
     /// An event whose body is `{"response": <response>}`, the response already serialized.
     fn write_response(&mut self, out: &mut Vec<u8>, kind: &str, response: &[u8]) {
         if !self.emit {
@@ -370,29 +411,6 @@ struct ArgsDone<'a> {
     arguments: &'a str,
 }
 
-#[derive(Serialize)]
-struct TextDelta<'a> {
-    item_id: &'a str,
-    output_index: usize,
-    content_index: u32,
-    delta: &'a str,
-}
-
-#[derive(Serialize)]
-struct SummaryDelta<'a> {
-    item_id: &'a str,
-    output_index: usize,
-    summary_index: u32,
-    delta: &'a str,
-}
-
-#[derive(Serialize)]
-struct ArgsDelta<'a> {
-    item_id: &'a str,
-    output_index: usize,
-    delta: &'a str,
-}
-
 impl StreamTranslator {
     /// `estimated_input_tokens` is reported when the upstream sends no usage.
     pub fn new(
@@ -427,10 +445,6 @@ impl StreamTranslator {
 
     pub fn usage(&self) -> Option<&Usage> {
         self.usage.as_ref()
-    }
-
-    fn event<T: Serialize>(&mut self, out: &mut Vec<u8>, kind: &str, body: T) {
-        self.events.write(out, kind, body);
     }
 
     /// Writes an event whose body is `{"response": ...}` with the bare response object.
@@ -558,9 +572,9 @@ impl StreamTranslator {
             if let Some(usage) = choice.usage
                 && self.usage.is_none()
             {
-                self.usage = Some(usage);
+                self.usage = Some(*usage);
             }
-            let delta = choice.message.unwrap_or(choice.delta);
+            let delta = choice.message.map_or(choice.delta, |m| *m);
             let reasoning = delta
                 .reasoning_content
                 .filter(|t| !t.is_empty())
@@ -599,20 +613,14 @@ impl StreamTranslator {
             }
         };
         self.items[index].text.push_str(text);
-        if self.events.emit {
-            let id = std::mem::take(&mut self.items[index].id);
-            self.event(
-                out,
-                "response.reasoning_summary_text.delta",
-                SummaryDelta {
-                    item_id: &id,
-                    output_index: index,
-                    summary_index: 0,
-                    delta: text,
-                },
-            );
-            self.items[index].id = id;
-        }
+        self.events.write_delta(
+            out,
+            "response.reasoning_summary_text.delta",
+            &self.items[index].id,
+            index,
+            Some("summary_index"),
+            text,
+        );
     }
 
     /// Content, with a leading `<think>` block split off into reasoning.
@@ -681,20 +689,14 @@ impl StreamTranslator {
             }
         };
         self.items[index].text.push_str(text);
-        if self.events.emit {
-            let id = std::mem::take(&mut self.items[index].id);
-            self.event(
-                out,
-                "response.output_text.delta",
-                TextDelta {
-                    item_id: &id,
-                    output_index: index,
-                    content_index: 0,
-                    delta: text,
-                },
-            );
-            self.items[index].id = id;
-        }
+        self.events.write_delta(
+            out,
+            "response.output_text.delta",
+            &self.items[index].id,
+            index,
+            Some("content_index"),
+            text,
+        );
     }
 
     fn call_delta(&mut self, position: u32, call: super::chat::ToolCallDelta, out: &mut Vec<u8>) {
@@ -761,15 +763,13 @@ impl StreamTranslator {
             && !delta.is_empty()
             && !self.is_custom(index)
         {
-            let id = self.items[index].id.clone();
-            self.event(
+            self.events.write_delta(
                 out,
                 "response.function_call_arguments.delta",
-                ArgsDelta {
-                    item_id: &id,
-                    output_index: index,
-                    delta: &delta,
-                },
+                &self.items[index].id,
+                index,
+                None,
+                &delta,
             );
         }
     }
