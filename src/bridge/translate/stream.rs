@@ -177,19 +177,9 @@ impl Events {
         if !self.emit {
             return;
         }
-        let (seq, index) = (self.seq.to_string(), output_index.to_string());
-        for piece in [
-            "event: ",
-            kind,
-            "\ndata: {\"type\":\"",
-            kind,
-            "\",\"sequence_number\":",
-            &seq,
-            ",\"item_id\":\"",
-            item_id,
-            "\",\"output_index\":",
-            &index,
-        ] {
+        self.head(out, kind);
+        let index = output_index.to_string();
+        for piece in [",\"item_id\":\"", item_id, "\",\"output_index\":", &index] {
             out.extend_from_slice(piece.as_bytes());
         }
         if let Some(part) = part {
@@ -200,7 +190,6 @@ impl Events {
         out.extend_from_slice(b",\"delta\":");
         let _ = serde_json::to_writer(&mut *out, delta);
         out.extend_from_slice(b"}\n\n");
-        self.seq += 1;
     }
 
     /// An event whose body is `{"response": <response>}`, the response already serialized.
@@ -208,21 +197,27 @@ impl Events {
         if !self.emit {
             return;
         }
+        self.head(out, kind);
+        out.extend_from_slice(b",\"response\":");
+        out.extend_from_slice(response);
+        out.extend_from_slice(b"}\n\n");
+    }
+
+    /// `event: KIND` and the start of its data, `{"type":"KIND","sequence_number":N`; takes
+    /// the next sequence number.
+    fn head(&mut self, out: &mut Vec<u8>, kind: &str) {
         let seq = self.seq.to_string();
-        for part in [
+        self.seq += 1;
+        for piece in [
             "event: ",
             kind,
             "\ndata: {\"type\":\"",
             kind,
             "\",\"sequence_number\":",
             &seq,
-            ",\"response\":",
         ] {
-            out.extend_from_slice(part.as_bytes());
+            out.extend_from_slice(piece.as_bytes());
         }
-        out.extend_from_slice(response);
-        out.extend_from_slice(b"}\n\n");
-        self.seq += 1;
     }
 }
 
