@@ -108,19 +108,28 @@ pub async fn serve(
         let _ = tcp.set_nodelay(true);
         let least = others
             .iter()
-            .min_by_key(|(_, open)| open.load(Ordering::Relaxed))
-            .filter(|(_, open)| open.load(Ordering::Relaxed) < here.open.load(Ordering::Relaxed));
-        match least {
-            Some((tx, open)) => {
-                // The connection moves to the worker's runtime as a plain socket.
-                if let Ok(std) = tcp.into_std() {
-                    open.fetch_add(1, Ordering::Relaxed);
-                    if tx.send(std).is_err() {
-                        open.fetch_sub(1, Ordering::Relaxed);
-                    }
-                }
+            .enumerate()
+            .min_by_key(|(_, (_, open))| open.load(Ordering::Relaxed))
+            .filter(|(_, (_, open))| {
+                open.load(Ordering::Relaxed) < here.open.load(Ordering::Relaxed)
+            })
+            .map(|(i, _)| i);
+        let Some(i) = least else {
+            here.serve(tcp, app.clone());
+            continue;
+        };
+        // The connection moves to the worker's runtime as a plain socket.
+        let Ok(std) = tcp.into_std() else { continue };
+        let (tx, open) = &others[i];
+        open.fetch_add(1, Ordering::Relaxed);
+        if let Err(returned) = tx.send(std) {
+            // That worker's thread is gone (it cannot normally end before we do): serve the
+            // connection here and stop choosing it.
+            tracing::warn!("a server thread stopped; serving its share on the others");
+            others.swap_remove(i);
+            if let Ok(tcp) = TcpStream::from_std(returned.0) {
+                here.serve(tcp, app.clone());
             }
-            None => here.serve(tcp, app.clone()),
         }
     }
     drop(listener);
@@ -287,6 +296,68 @@ impl std::fmt::Debug for ThreadClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Connections are spread over the loops (each request answers with its thread's name), every
+    /// request is served, and shutdown ends `serve`.
+    #[tokio::test(flavor = "current_thread")]
+    async fn connections_spread_over_the_loops_and_shutdown_ends_serve() {
+        use std::io::{Read, Write};
+        let app = Router::new().route(
+            "/",
+            axum::routing::get(|| async {
+                std::thread::current()
+                    .name()
+                    .unwrap_or("unnamed")
+                    .to_owned()
+            }),
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let opts = ServeOptions {
+            drain: Duration::from_secs(5),
+            header_timeout: Duration::from_secs(5),
+            workers: 3,
+        };
+        let server = tokio::spawn(serve(
+            listener,
+            app,
+            async move {
+                let _ = stop_rx.await;
+            },
+            opts,
+        ));
+        // Six kept-alive clients, three requests each, on plain threads.
+        let threads = tokio::task::spawn_blocking(move || {
+            let clients: Vec<_> = (0..6)
+                .map(|_| std::net::TcpStream::connect(addr).expect("connect"))
+                .collect();
+            let mut names = Vec::new();
+            for _ in 0..3 {
+                for mut c in &clients {
+                    c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                        .expect("send");
+                    let mut buf = [0u8; 1024];
+                    let n = c.read(&mut buf).expect("read");
+                    let answer = String::from_utf8_lossy(&buf[..n]).into_owned();
+                    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+                    names.push(answer.rsplit("\r\n").next().unwrap_or("").to_owned());
+                }
+            }
+            names
+        })
+        .await
+        .expect("clients");
+        assert_eq!(threads.len(), 18);
+        let distinct: std::collections::BTreeSet<_> = threads.iter().collect();
+        assert_eq!(distinct.len(), 3, "every loop serves a share: {distinct:?}");
+        stop_tx.send(()).expect("stop");
+        tokio::time::timeout(Duration::from_secs(10), server)
+            .await
+            .expect("serve ends after the shutdown signal")
+            .expect("join")
+            .expect("serve");
+    }
 
     fn client() -> ThreadClient {
         ThreadClient::new(reqwest::Client::builder).expect("client")
