@@ -448,18 +448,18 @@ async fn responses_inner(
 /// proxy's `/v1/responses` as is, answer streamed back as is.
 async fn responses_passthrough(state: &BridgeState, body: Bytes, stream: bool) -> Response {
     let url = format!("{}/responses", state.upstream);
-    let sent = state
+    let send = state
         .client
         .get()
         .post(&url)
         .header(header::CONTENT_TYPE, "application/json")
         .header(header::ACCEPT, accept(stream))
         .body(body)
-        .send()
-        .await;
-    match sent {
-        Ok(resp) => passthrough(resp),
-        Err(e) => ApiError::from(&transport_error(&url, &e)).into_response(),
+        .send();
+    match tokio::time::timeout(state.first_byte_timeout, send).await {
+        Ok(Ok(resp)) => passthrough(state, resp),
+        Ok(Err(e)) => ApiError::from(&transport_error(&url, &e)).into_response(),
+        Err(_) => ApiError::from(&state.first_byte_error()).into_response(),
     }
 }
 
@@ -1010,15 +1010,33 @@ const PASS_HEADERS: &[&str] = &[
     "x-aimux-overhead-ms",
 ];
 
-fn passthrough(resp: reqwest::Response) -> Response {
+/// The upstream's answer as is. A body that goes silent for `idle_timeout_s` is cut off (the
+/// client sees the connection end mid-body, as it would from the upstream): a pass-through
+/// cannot know how to phrase an error in the upstream's own format.
+fn passthrough(state: &BridgeState, resp: reqwest::Response) -> Response {
     let mut builder = Response::builder().status(resp.status().as_u16());
     for &name in PASS_HEADERS {
         if let Some(value) = resp.headers().get(name) {
             builder = builder.header(name, value.as_bytes());
         }
     }
+    let idle = state.idle_timeout;
+    let mut upstream = resp.bytes_stream();
+    let body = async_stream::stream! {
+        loop {
+            match tokio::time::timeout(idle, upstream.next()).await {
+                Ok(Some(chunk)) => yield chunk.map_err(std::io::Error::other),
+                Ok(None) => break,
+                Err(_) => {
+                    tracing::warn!("upstream stalled mid-answer for {idle:?}; cut off the pass-through");
+                    yield Err(std::io::Error::other("upstream stalled mid-answer"));
+                    break;
+                }
+            }
+        }
+    };
     builder
-        .body(Body::from_stream(resp.bytes_stream()))
+        .body(Body::from_stream(body))
         .unwrap_or_else(|_| StatusCode::BAD_GATEWAY.into_response())
 }
 
@@ -1036,17 +1054,17 @@ async fn chat_completions(
         Err(e) => return e.into_response(),
     };
     let started = Instant::now();
-    let sent = state
+    let send = state
         .client
         .get()
         .post(state.chat_url.clone())
         .header(header::CONTENT_TYPE, "application/json")
         .body(body)
-        .send()
-        .await;
-    let response = match sent {
-        Ok(resp) => passthrough(resp),
-        Err(e) => ApiError::from(&transport_error(state.chat_url.as_str(), &e)).into_response(),
+        .send();
+    let response = match tokio::time::timeout(state.first_byte_timeout, send).await {
+        Ok(Ok(resp)) => passthrough(&state, resp),
+        Ok(Err(e)) => ApiError::from(&transport_error(state.chat_url.as_str(), &e)).into_response(),
+        Err(_) => ApiError::from(&state.first_byte_error()).into_response(),
     };
     let route = response
         .headers()
@@ -1064,7 +1082,7 @@ async fn models(State(state): State<Arc<BridgeState>>, headers: HeaderMap) -> Re
         return e.into_response();
     }
     match state.client.get().get(&state.models_url).send().await {
-        Ok(resp) => passthrough(resp),
+        Ok(resp) => passthrough(&state, resp),
         Err(e) => ApiError::from(&UpstreamError::unreachable(
             &state.models_url,
             &e.to_string(),
@@ -1081,7 +1099,7 @@ async fn catalog(State(state): State<Arc<BridgeState>>, headers: HeaderMap) -> R
     }
     let resp = match state.client.get().get(&state.models_url).send().await {
         Ok(resp) if resp.status().is_success() => resp,
-        Ok(resp) => return passthrough(resp),
+        Ok(resp) => return passthrough(&state, resp),
         Err(e) => {
             return ApiError::from(&UpstreamError::unreachable(
                 &state.models_url,

@@ -745,3 +745,63 @@ async fn proxy_oversize_body_is_a_413_and_the_proxy_keeps_serving() {
         Some(RECOVERED)
     );
 }
+
+/// The bridge's pass-through route (`/v1/chat/completions`, forwarded as is) has the same
+/// timers: a 504 when the upstream says nothing for `first_byte_timeout_s`, and a body cut off
+/// when it goes silent mid-answer for `idle_timeout_s`; the next request is served.
+#[tokio::test(flavor = "multi_thread")]
+async fn bridge_pass_through_times_out() {
+    let upstream = FaultyUpstream::start([
+        Fault::HangBeforeHeaders,
+        Fault::HangMidAnswer,
+        Fault::Normal,
+    ]);
+    let running = spawn(Server::BridgeStream, &upstream, "");
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client");
+    let send = || {
+        client
+            .post(format!("{}/v1/chat/completions", running.server.url))
+            .bearer_auth(TOKEN)
+            .json(&json!({
+                "model": "m1",
+                "stream": true,
+                "messages": [{"role": "user", "content": "hi"}],
+            }))
+            .send()
+    };
+
+    let started = Instant::now();
+    let resp = send().await.expect("an answer");
+    let took = started.elapsed();
+    assert_eq!(resp.status(), 504);
+    let body: Value = resp.json().await.expect("JSON error");
+    assert_eq!(body["error"]["code"], "upstream_timeout", "{body}");
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("first_byte_timeout_s"), "{message}");
+    assert!(
+        took >= Duration::from_secs(2) && took < Duration::from_secs(3),
+        "first byte: {took:?}"
+    );
+
+    let started = Instant::now();
+    let resp = send().await.expect("headers");
+    assert_eq!(resp.status(), 200);
+    let read = resp.bytes().await;
+    let took = started.elapsed();
+    assert!(
+        read.is_err(),
+        "a stalled body must not end cleanly: {read:?}"
+    );
+    assert!(
+        took >= Duration::from_secs(1) && took < Duration::from_secs(2),
+        "idle: {took:?}"
+    );
+
+    let resp = send().await.expect("an answer");
+    assert_eq!(resp.status(), 200);
+    let text = resp.text().await.expect("whole body");
+    assert!(text.contains(RECOVERED), "{text}");
+}
