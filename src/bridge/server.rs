@@ -868,9 +868,9 @@ fn drive(job: Job, first: Pending) -> impl futures_util::Stream<Item = Step> {
                 break;
             }
             rounds -= 1;
-            append_round(&mut chat, translator.round_turn(), &results, rounds == 0);
+            let appended = append_round(&mut chat, translator.round_turn(), &results, rounds == 0);
             translator.next_round();
-            match serde_json::to_vec(&chat) {
+            match appended.and_then(|()| serde_json::to_vec(&chat)) {
                 Ok(body) => {
                     deadline.as_mut().reset(tokio::time::Instant::now() + state.first_byte_timeout);
                     pending = Some(Pending::Waiting(Box::pin(
@@ -912,35 +912,45 @@ fn append_round(
     turn: RoundTurn,
     results: &HashMap<String, String>,
     last: bool,
-) {
+) -> Result<(), serde_json::Error> {
     use super::translate::chat::{FunctionCall, Message, MessageContent, Role, ToolCall};
+    use super::translate::raw::RawStr;
     let has_calls = !turn.calls.is_empty();
-    chat.messages.push(Message {
-        role: Role::Assistant,
-        content: Some(MessageContent::Text(turn.text.unwrap_or_default())),
-        reasoning_content: if has_calls { turn.reasoning } else { None },
-        tool_calls: turn
-            .calls
-            .iter()
-            .map(|c| ToolCall {
+    let reasoning = match turn.reasoning.filter(|_| has_calls) {
+        Some(r) => Some(RawStr::from_text(&r)?),
+        None => None,
+    };
+    let calls = turn
+        .calls
+        .iter()
+        .map(|c| {
+            Ok(ToolCall {
                 id: c.id.clone(),
                 kind: "function",
                 function: FunctionCall {
                     name: c.name.clone(),
-                    arguments: c.arguments.clone(),
+                    arguments: RawStr::from_text(&c.arguments)?,
                 },
             })
-            .collect(),
+        })
+        .collect::<Result<_, serde_json::Error>>()?;
+    chat.messages.push(Message {
+        role: Role::Assistant,
+        content: Some(MessageContent::Text(RawStr::from_text(
+            turn.text.as_deref().unwrap_or_default(),
+        )?)),
+        reasoning_content: reasoning,
+        tool_calls: calls,
         tool_call_id: None,
     });
     for call in turn.calls {
         let text = match &call.search {
-            Some(query) => results.get(query).cloned().unwrap_or_default(),
-            None => super::translate::request::MISSING_OUTPUT.to_owned(),
+            Some(query) => results.get(query).map_or("", String::as_str),
+            None => super::translate::request::MISSING_OUTPUT,
         };
         chat.messages.push(Message {
             role: Role::Tool,
-            content: Some(MessageContent::Text(text)),
+            content: Some(MessageContent::Text(RawStr::from_text(text)?)),
             reasoning_content: None,
             tool_calls: Vec::new(),
             tool_call_id: Some(call.id),
@@ -955,6 +965,7 @@ fn append_round(
             chat.parallel_tool_calls = None;
         }
     }
+    Ok(())
 }
 
 /// The client asked for `stream: false`: the same drive, no events, one JSON Response object;

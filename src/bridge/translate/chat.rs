@@ -1,5 +1,6 @@
 //! The subset of the Chat Completions API aimux writes (requests) and reads (stream chunks).
 
+use super::raw::RawStr;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -56,7 +57,7 @@ pub struct Message {
     /// Always written for user/system/tool messages; `null` for an assistant turn that only calls tools.
     pub content: Option<MessageContent>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub reasoning_content: Option<String>,
+    pub reasoning_content: Option<RawStr>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tool_calls: Vec<ToolCall>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -64,10 +65,10 @@ pub struct Message {
 }
 
 impl Message {
-    pub fn text(role: Role, text: impl Into<String>) -> Self {
+    pub fn text(role: Role, text: RawStr) -> Self {
         Message {
             role,
-            content: Some(MessageContent::Text(text.into())),
+            content: Some(MessageContent::Text(text)),
             reasoning_content: None,
             tool_calls: Vec::new(),
             tool_call_id: None,
@@ -76,18 +77,19 @@ impl Message {
 }
 
 /// A plain string when the message is text only (several providers reject part arrays there),
-/// parts only when it carries images or files.
+/// parts only when it carries images or files. Text is the client's string tokens, passed
+/// through (see [`RawStr`]).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum MessageContent {
-    Text(String),
+    Text(RawStr),
     Parts(Vec<ContentPart>),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ContentPart {
-    Text { text: String },
+    Text { text: RawStr },
     ImageUrl { image_url: ImageUrl },
     File { file: FileData },
 }
@@ -102,7 +104,7 @@ pub struct ImageUrl {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FileData {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub file_data: Option<String>,
+    pub file_data: Option<RawStr>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -120,7 +122,7 @@ pub struct ToolCall {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FunctionCall {
     pub name: String,
-    pub arguments: String,
+    pub arguments: RawStr,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -4,6 +4,7 @@
 pub mod chat;
 pub mod errors;
 pub mod leak;
+pub mod raw;
 pub mod request;
 pub mod responses;
 pub mod stream;

@@ -121,8 +121,9 @@ proptest! {
             "call_id": format!("c{}", i % 3), "name": "exec_command", "arguments": "{}",
             "input": "raw", "output": "o", "summary": [], "action": {"query": "q"}
         })).collect();
-        let req: ResponsesRequest = serde_json::from_value(json!({"model": "m", "input": input}))
-            .expect("the flat item form accepts every shape");
+        let req: ResponsesRequest =
+            serde_json::from_str(&json!({"model": "m", "input": input}).to_string())
+                .expect("the flat item form accepts every shape");
         if let Ok(t) = super::translate_request(req) {
             let messages = serde_json::to_value(&t.chat).expect("serializes")["messages"].clone();
             // Every tool message answers a call made just before it.

@@ -4,6 +4,7 @@ use super::chat::{
     ChatFunction, ChatRequest, ChatTool, ContentPart, FileData, FunctionCall, ImageUrl, Message,
     MessageContent, Role, StreamOptions, ToolCall,
 };
+use super::raw::{RawJoin, RawStr};
 use super::responses::{Content, CustomFormat, Input, Part, RawItem, ResponsesRequest, Tool};
 use super::tools::{ToolKind, ToolMap};
 use serde_json::{Value, json};
@@ -15,6 +16,17 @@ use std::collections::{HashMap, HashSet};
 pub struct RequestError {
     pub message: String,
     pub param: Option<&'static str>,
+}
+
+/// Text that cannot be written as JSON. Not expected (the text comes from valid JSON or is the
+/// bridge's own), but reported rather than sending a broken request upstream.
+impl From<serde_json::Error> for RequestError {
+    fn from(e: serde_json::Error) -> Self {
+        RequestError {
+            message: format!("cannot encode the upstream request: {e}"),
+            param: None,
+        }
+    }
 }
 
 impl RequestError {
@@ -296,8 +308,8 @@ fn translate_format(format: Value) -> Option<Value> {
 /// An assistant turn being assembled from consecutive reasoning, message and call items.
 #[derive(Default)]
 struct Turn {
-    text: Option<String>,
-    reasoning: Option<String>,
+    text: Option<RawStr>,
+    reasoning: Option<RawStr>,
     calls: Vec<ToolCall>,
 }
 
@@ -311,17 +323,26 @@ impl Turn {
 /// each assistant `tool_calls` message is followed by exactly its tool messages, in call order,
 /// whatever order the history had them in.
 struct Builder<'a> {
-    system: Vec<String>,
+    system: Vec<RawStr>,
     messages: Vec<Message>,
     turn: Turn,
     outputs: HashMap<&'a str, &'a RawItem>,
     used: HashSet<&'a str>,
     /// Outputs the bridge supplies itself (web search results), by call id.
-    synthetic: HashMap<String, String>,
+    synthetic: HashMap<String, RawStr>,
+}
+
+/// `a`, the escaped separator, then `b`, as one string.
+fn concat(a: &RawStr, separator: &'static str, b: &RawStr) -> Result<RawStr, RequestError> {
+    let mut j = RawJoin::default();
+    j.push(a);
+    j.push_escaped(separator);
+    j.push(b);
+    Ok(j.finish()?)
 }
 
 fn translate_input(
-    instructions: Option<String>,
+    instructions: Option<RawStr>,
     input: Input,
     tools: &ToolMap,
     opts: &TranslateOptions,
@@ -330,7 +351,7 @@ fn translate_input(
         Input::Text(text) => vec![RawItem {
             kind: Some("message".into()),
             role: Some("user".into()),
-            content: Some(Content::Text(text)),
+            content: Some(Content::Text(RawStr::from_text(&text)?)),
             ..RawItem::default()
         }],
         Input::Items(items) => items,
@@ -362,19 +383,16 @@ fn translate_input(
         match kind {
             "message" => b.message(item)?,
             "reasoning" => {
-                let text = reasoning_text(item);
+                let text = reasoning_text(item)?;
                 if !text.is_empty() {
                     // Reasoning opens a turn; consecutive reasoning items belong to one.
                     if b.turn.text.is_some() || !b.turn.calls.is_empty() {
                         b.flush()?;
                     }
-                    match &mut b.turn.reasoning {
-                        Some(r) => {
-                            r.push_str("\n\n");
-                            r.push_str(&text);
-                        }
-                        None => b.turn.reasoning = Some(text),
-                    }
+                    b.turn.reasoning = Some(match &b.turn.reasoning {
+                        Some(r) => concat(r, "\\n\\n", &text)?,
+                        None => text,
+                    });
                 }
             }
             "function_call" | "custom_tool_call" => {
@@ -390,17 +408,17 @@ fn translate_input(
                 let name = item.name.as_deref().ok_or_else(|| {
                     RequestError::new(format!("{kind} item without name"), "input")
                 })?;
-                let (flat, arguments) = if kind == "custom_tool_call" {
-                    let input = item.input.as_deref().unwrap_or_default();
-                    (
-                        tools.flat_for(item.namespace.as_deref(), name),
-                        json!({ "input": input }).to_string(),
-                    )
+                let flat = tools.flat_for(item.namespace.as_deref(), name);
+                let arguments = if kind == "custom_tool_call" {
+                    // `{"input": <the raw input>}`: the input's token is already a JSON string,
+                    // so it goes into the arguments as it is, without being decoded.
+                    let input = item.input.as_ref().map_or("\"\"", RawStr::token);
+                    RawStr::from_text(&format!("{{\"input\":{input}}}"))?
                 } else {
-                    (
-                        tools.flat_for(item.namespace.as_deref(), name),
-                        item.arguments.clone().unwrap_or_else(|| "{}".into()),
-                    )
+                    match &item.arguments {
+                        Some(arguments) => arguments.clone(),
+                        None => RawStr::from_text("{}")?,
+                    }
                 };
                 b.turn.calls.push(ToolCall {
                     id: call_id,
@@ -420,12 +438,11 @@ fn translate_input(
                 if !used {
                     // An output whose call is not in the history: keep the information, but as
                     // text, since a `tool` message without its call is rejected upstream.
-                    let (text, images) = output_content(item.output.as_ref());
+                    let (text, images) = output_content(item.output.as_ref())?;
                     let id = item.call_id.as_deref().unwrap_or("unknown");
-                    b.messages.push(user_message(
-                        format!("Output of tool call {id}:\n{text}"),
-                        images,
-                    ));
+                    let prefix = RawStr::from_text(&format!("Output of tool call {id}:\n"))?;
+                    b.messages
+                        .push(user_message(concat(&prefix, "", &text)?, images));
                 }
             }
             "web_search_call" if opts.web_search => {
@@ -444,15 +461,14 @@ fn translate_input(
                 let results = opts
                     .search_results
                     .get(query)
-                    .cloned()
-                    .unwrap_or_else(|| SEARCH_RESULTS_GONE.to_owned());
-                b.synthetic.insert(id.clone(), results);
+                    .map_or(SEARCH_RESULTS_GONE, String::as_str);
+                b.synthetic.insert(id.clone(), RawStr::from_text(results)?);
                 b.turn.calls.push(ToolCall {
                     id,
                     kind: "function",
                     function: FunctionCall {
                         name: WEB_SEARCH_FUNCTION.to_owned(),
-                        arguments: json!({ "query": query }).to_string(),
+                        arguments: RawStr::from_text(&json!({ "query": query }).to_string())?,
                     },
                 });
                 b.flush()?;
@@ -474,7 +490,14 @@ fn translate_input(
 
     let mut messages = Vec::with_capacity(b.messages.len() + 1);
     if !b.system.is_empty() {
-        messages.push(Message::text(Role::System, b.system.join("\n\n")));
+        let mut system = RawJoin::default();
+        for (i, text) in b.system.iter().enumerate() {
+            if i > 0 {
+                system.push_escaped("\\n\\n");
+            }
+            system.push(text);
+        }
+        messages.push(Message::text(Role::System, system.finish()?));
     }
     messages.append(&mut b.messages);
     Ok(messages)
@@ -485,7 +508,7 @@ impl<'a> Builder<'a> {
         let role = item.role.as_deref().unwrap_or("user");
         match role {
             "system" | "developer" => {
-                let (text, _) = content_text(item.content.as_ref());
+                let (text, _) = content_text(item.content.as_ref())?;
                 if !text.is_empty() {
                     self.system.push(text);
                 }
@@ -505,14 +528,13 @@ impl<'a> Builder<'a> {
                 });
             }
             "assistant" => {
-                let (text, _) = content_text(item.content.as_ref());
+                let (text, _) = content_text(item.content.as_ref())?;
                 match &mut self.turn.text {
                     // Text after this turn's calls (their outputs not yet seen) still belongs to
                     // the turn: a separate assistant message would end up after the tool
                     // messages, or end the request on an assistant turn.
                     Some(existing) if !self.turn.calls.is_empty() => {
-                        existing.push('\n');
-                        existing.push_str(&text);
+                        *existing = concat(existing, "\\n", &text)?;
                     }
                     None if !self.turn.calls.is_empty() => self.turn.text = Some(text),
                     Some(_) => {
@@ -544,7 +566,10 @@ impl<'a> Builder<'a> {
             return Ok(());
         }
         // An empty string rather than null: some chat templates choke on a null content.
-        let content = Some(MessageContent::Text(turn.text.unwrap_or_default()));
+        let content = Some(MessageContent::Text(match turn.text {
+            Some(text) => text,
+            None => RawStr::from_text("")?,
+        }));
         let ids: Vec<String> = calls.iter().map(|c| c.id.clone()).collect();
         // Thinking-mode providers (DeepSeek, Kimi) require the reasoning back on tool-call turns
         // and ignore it elsewhere, where it would only cost input tokens.
@@ -578,11 +603,11 @@ impl<'a> Builder<'a> {
                     if let Some(call_id) = item.call_id.as_deref() {
                         self.used.insert(call_id);
                     }
-                    let (text, mut imgs) = output_content(item.output.as_ref());
+                    let (text, mut imgs) = output_content(item.output.as_ref())?;
                     images.append(&mut imgs);
                     text
                 }
-                None => MISSING_OUTPUT.to_owned(),
+                None => RawStr::from_text(MISSING_OUTPUT)?,
             };
             self.messages.push(Message {
                 role: Role::Tool,
@@ -594,7 +619,7 @@ impl<'a> Builder<'a> {
         }
         if !images.is_empty() {
             self.messages.push(user_message(
-                "Images returned by the tool calls above:".into(),
+                RawStr::from_text("Images returned by the tool calls above:")?,
                 images,
             ));
         }
@@ -602,7 +627,7 @@ impl<'a> Builder<'a> {
     }
 }
 
-fn user_message(text: String, images: Vec<ContentPart>) -> Message {
+fn user_message(text: RawStr, images: Vec<ContentPart>) -> Message {
     let content = if images.is_empty() {
         MessageContent::Text(text)
     } else {
@@ -619,33 +644,34 @@ fn user_message(text: String, images: Vec<ContentPart>) -> Message {
     }
 }
 
-fn part_text(part: &Part) -> Option<&str> {
+fn part_text(part: &Part) -> Option<&RawStr> {
     match part.kind.as_str() {
-        "refusal" => part.refusal.as_deref().or(part.text.as_deref()),
-        _ => part.text.as_deref(),
+        "refusal" => part.refusal.as_ref().or(part.text.as_ref()),
+        _ => part.text.as_ref(),
     }
 }
 
-/// The text of a content value; also reports whether it had non-text parts.
-fn content_text(content: Option<&Content>) -> (String, bool) {
+/// The text of a content value (parts joined by newlines); also reports whether it had non-text
+/// parts.
+fn content_text(content: Option<&Content>) -> Result<(RawStr, bool), RequestError> {
     match content {
-        None => (String::new(), false),
-        Some(Content::Text(t)) => (t.clone(), false),
+        None => Ok((RawStr::from_text("")?, false)),
+        Some(Content::Text(t)) => Ok((t.clone(), false)),
         Some(Content::Parts(parts)) => {
-            let mut text = String::new();
+            let mut text = RawJoin::default();
             let mut other = false;
             for p in parts {
                 match part_text(p) {
                     Some(t) => {
                         if !text.is_empty() {
-                            text.push('\n');
+                            text.push_escaped("\\n");
                         }
-                        text.push_str(t);
+                        text.push(t);
                     }
                     None => other = true,
                 }
             }
-            (text, other)
+            Ok((text.finish()?, other))
         }
     }
 }
@@ -672,8 +698,8 @@ fn image_part(part: &Part) -> Result<ContentPart, RequestError> {
 /// User content: a plain string when text only, parts (text, images, files in order) otherwise.
 fn user_content(
     content: Option<&Content>,
-) -> Result<(String, Option<Vec<ContentPart>>), RequestError> {
-    let (text, has_other) = content_text(content);
+) -> Result<(RawStr, Option<Vec<ContentPart>>), RequestError> {
+    let (text, has_other) = content_text(content)?;
     if !has_other {
         return Ok((text, None));
     }
@@ -693,7 +719,7 @@ fn user_content(
             }),
             _ => {
                 if let Some(t) = part_text(p) {
-                    out.push(ContentPart::Text { text: t.to_owned() });
+                    out.push(ContentPart::Text { text: t.clone() });
                 }
             }
         }
@@ -702,43 +728,54 @@ fn user_content(
 }
 
 /// A tool output's text, and its images (which go in a user message after the tool messages).
-fn output_content(output: Option<&Content>) -> (String, Vec<ContentPart>) {
+fn output_content(output: Option<&Content>) -> Result<(RawStr, Vec<ContentPart>), RequestError> {
     match output {
-        None => (String::new(), Vec::new()),
-        Some(Content::Text(t)) => (t.clone(), Vec::new()),
+        None => Ok((RawStr::from_text("")?, Vec::new())),
+        Some(Content::Text(t)) => Ok((t.clone(), Vec::new())),
         Some(Content::Parts(parts)) => {
-            let mut text = String::new();
+            let mut text = RawJoin::default();
             let mut images = Vec::new();
             for p in parts {
                 if let Some(t) = part_text(p) {
                     if !text.is_empty() {
-                        text.push('\n');
+                        text.push_escaped("\\n");
                     }
-                    text.push_str(t);
+                    text.push(t);
                 } else if let Ok(img) = image_part(p) {
                     images.push(img);
                 }
             }
-            if text.is_empty() && !images.is_empty() {
-                text = format!("[{} image(s), attached in the next message]", images.len());
-            }
-            (text, images)
+            let text = if text.is_empty() && !images.is_empty() {
+                RawStr::from_text(&format!(
+                    "[{} image(s), attached in the next message]",
+                    images.len()
+                ))?
+            } else {
+                text.finish()?
+            };
+            Ok((text, images))
         }
     }
 }
 
 /// The provider's raw reasoning as the bridge stored it in `content`; the summary otherwise.
-fn reasoning_text(item: &RawItem) -> String {
-    let (text, _) = content_text(item.content.as_ref());
+fn reasoning_text(item: &RawItem) -> Result<RawStr, RequestError> {
+    let (text, _) = content_text(item.content.as_ref())?;
     if !text.is_empty() {
-        return text;
+        return Ok(text);
     }
-    match &item.summary {
-        Some(parts) => parts
-            .iter()
-            .filter_map(|p| p.text.as_deref())
-            .collect::<Vec<_>>()
-            .join("\n\n"),
-        None => String::new(),
+    let mut summary = RawJoin::default();
+    for (i, t) in item
+        .summary
+        .iter()
+        .flatten()
+        .filter_map(|p| p.text.as_ref())
+        .enumerate()
+    {
+        if i > 0 {
+            summary.push_escaped("\\n\\n");
+        }
+        summary.push(t);
     }
+    Ok(summary.finish()?)
 }

@@ -4,9 +4,11 @@
 //! it deserializes straight from the byte stream without buffering (a Codex history can be several
 //! megabytes) and it accepts the untyped "easy" message form (`{"role":"user","content":"hi"}`).
 
+use super::raw::{RawStr, unexpected};
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
 use std::fmt;
 
 /// `POST /v1/responses` body. Fields aimux does not use (`store`, `include`, `client_metadata`,
@@ -16,7 +18,7 @@ pub struct ResponsesRequest {
     pub model: String,
     #[serde(default)]
     pub input: Input,
-    pub instructions: Option<String>,
+    pub instructions: Option<RawStr>,
     #[serde(default)]
     pub tools: Vec<Tool>,
     pub tool_choice: Option<Value>,
@@ -119,8 +121,8 @@ pub struct RawItem {
     pub call_id: Option<String>,
     pub name: Option<String>,
     pub namespace: Option<String>,
-    pub arguments: Option<String>,
-    pub input: Option<String>,
+    pub arguments: Option<RawStr>,
+    pub input: Option<RawStr>,
     pub output: Option<Content>,
     pub summary: Option<Vec<Part>>,
     pub encrypted_content: Option<String>,
@@ -129,36 +131,40 @@ pub struct RawItem {
 /// Message content or tool output: a string or a list of typed parts.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Content {
-    Text(String),
+    Text(RawStr),
     Parts(Vec<Part>),
 }
 
 impl<'de> Deserialize<'de> for Content {
+    /// Read as a raw token first, so that a string (a tool output can be megabytes) is never
+    /// unescaped; a list of parts is then parsed from that token (parts are small, and their text
+    /// is raw too).
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Content;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a string or an array of content parts")
-            }
-            fn visit_str<E: de::Error>(self, s: &str) -> Result<Content, E> {
-                Ok(Content::Text(s.to_owned()))
-            }
-            fn visit_string<E: de::Error>(self, s: String) -> Result<Content, E> {
-                Ok(Content::Text(s))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Content, E> {
-                Ok(Content::Parts(Vec::new()))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Content, A::Error> {
-                let mut parts = Vec::new();
-                while let Some(part) = seq.next_element()? {
-                    parts.push(part);
-                }
-                Ok(Content::Parts(parts))
-            }
+        let raw = match RawStr::try_from(Box::<RawValue>::deserialize(d)?) {
+            Ok(text) => return Ok(Content::Text(text)),
+            Err(raw) => raw,
+        };
+        match raw.get().as_bytes().first() {
+            Some(b'[') => serde_json::from_str(raw.get())
+                .map(Content::Parts)
+                .map_err(|e| de::Error::custom(without_position(&e))),
+            Some(b'n') => Ok(Content::Parts(Vec::new())),
+            _ => Err(de::Error::invalid_type(
+                unexpected(raw.get()),
+                &"a string or an array of content parts",
+            )),
         }
-        d.deserialize_any(V)
+    }
+}
+
+/// An error's message without serde_json's " at line L column C": the position inside a
+/// re-parsed token means nothing to the client, and the outer parser adds the real one.
+fn without_position(e: &serde_json::Error) -> String {
+    let message = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    match message.strip_suffix(&suffix) {
+        Some(m) if e.line() > 0 => m.to_owned(),
+        _ => message,
     }
 }
 
@@ -168,12 +174,12 @@ impl<'de> Deserialize<'de> for Content {
 pub struct Part {
     #[serde(rename = "type")]
     pub kind: String,
-    pub text: Option<String>,
-    pub refusal: Option<String>,
+    pub text: Option<RawStr>,
+    pub refusal: Option<RawStr>,
     pub image_url: Option<ImageUrl>,
     pub detail: Option<String>,
     pub file_id: Option<String>,
-    pub file_data: Option<String>,
+    pub file_data: Option<RawStr>,
     pub filename: Option<String>,
 }
 

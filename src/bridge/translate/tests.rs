@@ -7,8 +7,14 @@ use super::stream::{Outcome, StreamTranslator};
 use super::*;
 use serde_json::{Value, json};
 
+/// Parses from bytes, as the bridge does: long strings are read as raw tokens, which a
+/// `serde_json::Value` source would re-serialize first.
+fn parse(req: &Value) -> ResponsesRequest {
+    serde_json::from_str(&req.to_string()).expect("request parses")
+}
+
 fn translate(req: Value) -> (Value, Translated) {
-    let parsed: ResponsesRequest = serde_json::from_value(req).expect("request parses");
+    let parsed = parse(&req);
     let t = translate_request(parsed).expect("request translates");
     (serde_json::to_value(&t.chat).expect("serializes"), t)
 }
@@ -285,8 +291,7 @@ fn request_edge_cases() {
         ),
     ];
     for (req, needle) in bad {
-        let parsed: ResponsesRequest = serde_json::from_value(req).unwrap();
-        let err = translate_request(parsed).unwrap_err();
+        let err = translate_request(parse(&req)).unwrap_err();
         assert!(
             err.message.contains(needle),
             "{} should mention {needle}",
@@ -779,7 +784,7 @@ fn web_search_history_and_tool() {
         {"type":"web_search_call","id":"ws_1","status":"completed","action":{"type":"search","query":"rust sse"}},
         {"type":"web_search_call","id":"ws_2","status":"completed","action":{"type":"search","query":"forgotten"}},
         assistant("SSE is a stream.")]});
-    let t = translate_request_with(serde_json::from_value(req.clone()).unwrap(), &opts).unwrap();
+    let t = translate_request_with(parse(&req), &opts).unwrap();
     let chat = serde_json::to_value(&t.chat).unwrap();
     assert_eq!(chat["tools"][0]["function"]["name"], "web_search");
     assert_eq!(
@@ -857,4 +862,106 @@ fn web_search_rounds_in_one_response() {
     assert_eq!(response["output"][1]["action"]["query"], "rust sse");
     assert_eq!(response["usage"]["input_tokens"], 30);
     assert_eq!(response["usage"]["total_tokens"], 35);
+}
+
+/// Long strings go from the Responses request to the Chat request as the client escaped them,
+/// with the same meaning as a decode-and-re-encode translation.
+#[test]
+fn raw_strings_pass_through_with_the_same_meaning() {
+    // Escapes serde_json would write differently (`\u00e9`, `\/`), quotes, backslashes, newlines.
+    let body = r#"{"model":"m","instructions":"base \u00e9\/","input":[
+        {"type":"message","role":"developer","content":[{"type":"input_text","text":"p1"},
+            {"type":"input_text","text":""},{"type":"input_text","text":"p\"2\""}]},
+        {"type":"message","role":"user","content":[{"type":"input_text","text":"a\\b"},
+            {"type":"input_text","text":"c\td"}]},
+        {"type":"reasoning","summary":[{"type":"summary_text","text":""},
+            {"type":"summary_text","text":"s\u0001"}]},
+        {"type":"function_call","name":"exec_command","arguments":"{\"cmd\":\"ls \\\"x\\\"\"}",
+            "call_id":"c1"},
+        {"type":"custom_tool_call","name":"apply_patch","input":"*** Begin \u00e9\n\"q\"\\",
+            "call_id":"c2"},
+        {"type":"message","role":"assistant","content":[{"type":"output_text","text":"one"}]},
+        {"type":"message","role":"assistant","content":"two\u2192"},
+        {"type":"function_call_output","call_id":"c1","output":"out \u00e9\n\"z\""},
+        {"type":"custom_tool_call_output","call_id":"c2","output":[
+            {"type":"input_text","text":"x"},{"type":"input_text","text":"y\/"}]},
+        {"type":"function_call_output","call_id":"orphan","output":"o\u00e9"}
+    ]}"#;
+    let raw = translate_request(serde_json::from_str(body).expect("parses")).expect("translates");
+    let written = String::from_utf8(serde_json::to_vec(&raw.chat).expect("writes")).unwrap();
+    // The big strings are copied token for token.
+    for token in [
+        r#""out \u00e9\n\"z\"""#,
+        r#""{\"cmd\":\"ls \\\"x\\\"\"}""#,
+        r#""a\\b\nc\td""#,
+    ] {
+        assert!(
+            written.contains(token),
+            "{token} not passed through: {written}"
+        );
+    }
+    // The same request decoded and re-encoded (no escapes left to pass through) means the same.
+    // Call arguments are JSON text in a string: compared as the JSON they hold, since a custom
+    // tool's input keeps its escapes inside `{"input": ...}` (`\u00e9` rather than `é`).
+    let arguments_parsed = |mut chat: Value| {
+        for m in chat["messages"].as_array_mut().unwrap() {
+            for c in m["tool_calls"].as_array_mut().into_iter().flatten() {
+                let args = c["function"]["arguments"].as_str().unwrap();
+                c["function"]["arguments"] = serde_json::from_str(args).unwrap();
+            }
+        }
+        chat
+    };
+    let canonical = serde_json::from_str::<Value>(body).unwrap();
+    let (want, _) = translate(canonical);
+    let got: Value = serde_json::from_str(&written).unwrap();
+    assert_eq!(arguments_parsed(got.clone()), arguments_parsed(want));
+    assert_eq!(got["messages"][0]["content"], "base é/\n\np1\n\np\"2\"");
+    assert_eq!(got["messages"][1]["content"], "a\\b\nc\td");
+    let calls = &got["messages"][2]["tool_calls"];
+    assert_eq!(got["messages"][2]["content"], "one\ntwo→");
+    assert_eq!(got["messages"][2]["reasoning_content"], "\n\ns\u{1}");
+    assert_eq!(
+        serde_json::from_str::<Value>(calls[1]["function"]["arguments"].as_str().unwrap()).unwrap(),
+        json!({"input": "*** Begin é\n\"q\"\\"})
+    );
+    assert_eq!(got["messages"][4]["content"], "x\ny/");
+    assert_eq!(
+        got["messages"][5]["content"],
+        "Output of tool call orphan:\noé"
+    );
+}
+
+#[test]
+fn non_string_text_is_rejected_as_before() {
+    for (body, want) in [
+        (
+            r#"{"model":"m","input":[{"role":"user","content":5}]}"#,
+            "invalid type: integer `5`, expected a string or an array of content parts",
+        ),
+        (
+            r#"{"model":"m","input":[{"role":"user","content":[{"type":"input_text","text":[]}]}]}"#,
+            "invalid type: sequence, expected a string",
+        ),
+        (
+            r#"{"model":"m","input":[{"type":"function_call","arguments":{}}]}"#,
+            "invalid type: map, expected a string",
+        ),
+        (
+            r#"{"model":"m","instructions":true}"#,
+            "invalid type: boolean `true`, expected a string",
+        ),
+    ] {
+        let err = serde_json::from_str::<ResponsesRequest>(body)
+            .unwrap_err()
+            .to_string();
+        // One position, the one in the request (not one inside a re-parsed token as well).
+        let rest = err
+            .strip_prefix(want)
+            .unwrap_or_else(|| panic!("{body}: {err}"));
+        assert!(
+            rest.starts_with(" at line 1 column ") && rest.matches(" at ").count() == 1,
+            "{body}: {err}"
+        );
+    }
 }
