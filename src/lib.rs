@@ -139,8 +139,11 @@ fn server_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 /// Runs a server to the end on [`server_runtime`], then writes the last log lines.
 fn run_server(server: impl std::future::Future<Output = anyhow::Result<()>>) -> anyhow::Result<()> {
-    let result = server_runtime()?.block_on(server);
+    let rt = server_runtime()?;
+    let result = rt.block_on(server);
     logbuf::flush();
+    // Dropping a runtime would wait without limit for blocking tasks still running.
+    rt.shutdown_timeout(serve::BLOCKING_GRACE);
     result
 }
 

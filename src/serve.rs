@@ -24,6 +24,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
+use tokio::task::JoinSet;
 
 /// How long a client may take to send a request's headers, and how long an idle keep-alive
 /// connection is kept.
@@ -64,7 +65,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
     opts: ServeOptions,
 ) -> std::io::Result<()> {
-    let here = Loop::new(opts);
+    let mut here = Loop::new(opts);
     let mut others = Vec::new();
     let mut finished = Vec::new();
     for i in 1..opts.workers.max(1) {
@@ -81,7 +82,13 @@ pub async fn serve(
                     .enable_all()
                     .on_thread_park(crate::logbuf::flush)
                     .build()
-                    .map(|rt| rt.block_on(worker.run(rx, app)));
+                    .and_then(|rt| {
+                        let result = rt.block_on(worker.run(rx, app));
+                        // Dropping a runtime waits without limit for its blocking tasks (a
+                        // DNS lookup that hangs, say): give them a moment, no more.
+                        rt.shutdown_timeout(BLOCKING_GRACE);
+                        result
+                    });
                 crate::logbuf::flush();
                 let _ = done_tx.send(result);
             })?;
@@ -119,7 +126,13 @@ pub async fn serve(
             continue;
         };
         // The connection moves to the worker's runtime as a plain socket.
-        let Ok(std) = tcp.into_std() else { continue };
+        let std = match tcp.into_std() {
+            Ok(std) => std,
+            Err(e) => {
+                tracing::warn!("cannot hand a connection to a server thread: {e}");
+                continue;
+            }
+        };
         let (tx, open) = &others[i];
         open.fetch_add(1, Ordering::Relaxed);
         if let Err(returned) = tx.send(std) {
@@ -136,18 +149,27 @@ pub async fn serve(
     drop(others);
     here.drain().await;
     for worker in finished {
-        // A worker whose thread died without a word has nothing left to drain.
-        if let Ok(Err(e)) = worker.await {
-            return Err(e);
+        // Each worker drains for at most `drain` too. One whose thread died without a word (or
+        // that is somehow stuck) has nothing left to give.
+        match tokio::time::timeout(opts.drain + BLOCKING_GRACE * 2, worker).await {
+            Ok(Ok(Err(e))) => return Err(e),
+            Ok(_) => {}
+            Err(_) => tracing::warn!("a server thread did not stop; leaving it"),
         }
     }
     Ok(())
 }
 
+/// How long a stopping runtime waits for its blocking tasks.
+pub const BLOCKING_GRACE: Duration = Duration::from_millis(500);
+
 /// One thread's connections: its HTTP settings, graceful-shutdown watcher and open count.
 struct Loop {
     http: hyper::server::conn::http1::Builder,
     graceful: GracefulShutdown,
+    /// The connections' tasks, so that those still running when the drain ends are dropped
+    /// (and their usage recorded) before `serve` returns, not whenever the runtime goes.
+    tasks: JoinSet<()>,
     open: Arc<AtomicUsize>,
     drain: Duration,
 }
@@ -161,6 +183,7 @@ impl Loop {
         Loop {
             http,
             graceful: GracefulShutdown::new(),
+            tasks: JoinSet::new(),
             open: Arc::new(AtomicUsize::new(0)),
             drain: opts.drain,
         }
@@ -168,7 +191,7 @@ impl Loop {
 
     /// A worker thread: serves what the acceptor hands over until it stops, then drains.
     async fn run(
-        self,
+        mut self,
         mut rx: mpsc::UnboundedReceiver<std::net::TcpStream>,
         app: Router,
     ) -> std::io::Result<()> {
@@ -190,20 +213,22 @@ impl Loop {
     }
 
     /// Serves one connection on this thread's runtime.
-    fn serve(&self, tcp: TcpStream, app: Router) {
+    fn serve(&mut self, tcp: TcpStream, app: Router) {
+        // Forget the connections that have ended.
+        while self.tasks.try_join_next().is_some() {}
         let conn = self
             .http
             .serve_connection(TokioIo::new(tcp), TowerToHyperService::new(app));
         let conn = self.graceful.watch(conn);
         let open = Open::count(&self.open);
-        tokio::spawn(async move {
+        self.tasks.spawn(async move {
             let _ = conn.await;
             drop(open);
         });
     }
 
-    /// Lets in-flight requests finish for up to `drain`.
-    async fn drain(self) {
+    /// Lets in-flight requests finish for up to `drain`, then closes what is left.
+    async fn drain(mut self) {
         if tokio::time::timeout(self.drain, self.graceful.shutdown())
             .await
             .is_err()
@@ -213,6 +238,8 @@ impl Loop {
                 self.drain
             );
         }
+        self.tasks.abort_all();
+        while self.tasks.join_next().await.is_some() {}
     }
 }
 

@@ -616,8 +616,11 @@ impl UpstreamReader {
                 }
                 Some(first) => {
                     // A JSON body that is not JSON (an HTML error page) must read as broken JSON,
-                    // not as an SSE stream without events.
-                    let sse = self.declared_sse || (!self.declared_json && *first != b'{');
+                    // not as an SSE stream without events; but a body that starts like an SSE
+                    // line (`data:`, `event:`, `id:`, `retry:`, `:`) is SSE whatever its label.
+                    let sse_line = matches!(*first, b'd' | b'e' | b'i' | b'r' | b':');
+                    let sse =
+                        self.declared_sse || sse_line || (!self.declared_json && *first != b'{');
                     self.sse = Some(sse);
                     if sse && !self.whole.is_empty() {
                         let pending = std::mem::take(&mut self.whole);

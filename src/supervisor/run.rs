@@ -310,6 +310,8 @@ struct Slot {
     started_once: bool,
     /// Why the supervisor killed it, added to its exit description.
     kill_reason: Option<String>,
+    /// Stopping, but not signalled yet: the proxy waits for the bridge to finish first.
+    term_pending: bool,
     log: Option<RotatingLog>,
     tail: VecDeque<String>,
 }
@@ -325,6 +327,7 @@ impl Slot {
             ever_ready: false,
             started_once: false,
             kill_reason: None,
+            term_pending: false,
             log: RotatingLog::open(
                 &cfg.paths.log(which.name()),
                 cfg.log_max_bytes,
@@ -774,6 +777,9 @@ impl Supervisor {
         if self.shutting_down {
             self.state.child_mut(which).phase = ChildPhase::Stopped;
             self.slot(which).deadline = None;
+            if which == Which::Bridge && self.slot(Which::Proxy).term_pending {
+                self.terminate(Which::Proxy);
+            }
             if self.failure.is_none() {
                 self.printer
                     .say(&format!("the {which} (pid {pid}) stopped: {desc}"));
@@ -838,15 +844,19 @@ impl Supervisor {
     fn begin_shutdown(&mut self) {
         self.shutting_down = true;
         self.state.status = RunStatus::Stopping;
-        let drain = self.cfg.drain_timeout;
-        // The bridge first: it stops taking requests while the proxy finishes the ones in flight.
+        // The bridge first, and the proxy once the bridge has gone: the bridge's in-flight
+        // requests (and web searches) still need the proxy while they drain.
+        let bridge_running = self.slot(Which::Bridge).pid.is_some();
         for which in [Which::Bridge, Which::Proxy] {
             let slot = self.slot(which);
             match slot.pid {
-                Some(pid) => {
-                    slot.deadline = Some(Instant::now() + drain);
-                    procs::signal_group(pid, procs::SIGTERM);
+                Some(_) if which == Which::Proxy && bridge_running => {
+                    slot.term_pending = true;
+                    slot.deadline = None;
                     self.state.child_mut(which).phase = ChildPhase::Stopping;
+                }
+                Some(_) => {
+                    self.terminate(which);
                 }
                 None => {
                     slot.deadline = None;
@@ -856,6 +866,18 @@ impl Supervisor {
         }
         self.dirty = true;
         self.flush();
+    }
+
+    /// SIGTERM, with `drain_timeout` before the SIGKILL.
+    fn terminate(&mut self, which: Which) {
+        let drain = self.cfg.drain_timeout;
+        let slot = self.slot(which);
+        slot.term_pending = false;
+        if let Some(pid) = slot.pid {
+            slot.deadline = Some(Instant::now() + drain);
+            procs::signal_group(pid, procs::SIGTERM);
+            self.state.child_mut(which).phase = ChildPhase::Stopping;
+        }
     }
 
     fn fail(&mut self, which: Which, reason: String) {
