@@ -1196,6 +1196,51 @@ mod tests {
         }
     }
 
+    /// The body decides between SSE and one JSON answer, the label only when the body cannot.
+    #[test]
+    fn upstream_reader_reads_the_body_it_gets() {
+        let sse = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
+        let json = r#"{"choices":[{"index":0,"message":{"content":"hi"},"finish_reason":"stop"}]}"#;
+        let read = |content_type: &str, body: &str| {
+            let resp = reqwest::Response::from(
+                http::Response::builder()
+                    .header(header::CONTENT_TYPE, content_type)
+                    .body(body.to_owned())
+                    .expect("response"),
+            );
+            let mut reader = UpstreamReader::new(&resp);
+            let mut t = StreamTranslator::new("m".into(), Default::default(), false, 0, 0);
+            let mut out = Vec::new();
+            reader.push(body.as_bytes(), &mut t, &mut out);
+            reader.end(&mut t, &mut out);
+            let response: serde_json::Value =
+                serde_json::from_slice(&t.finish(&mut out)).expect("response JSON");
+            (
+                t.outcome().cloned(),
+                response["output"][0]["content"][0]["text"].clone(),
+            )
+        };
+        for (content_type, body) in [
+            ("text/event-stream", sse),
+            // Mislabelled SSE is still SSE; a JSON answer without a label is still JSON.
+            ("application/json", sse),
+            ("text/plain", sse),
+            ("application/json", json),
+            ("", json),
+        ] {
+            assert_eq!(
+                read(content_type, body),
+                (Some(Outcome::Completed), json!("hi")),
+                "{content_type}: {body}"
+            );
+        }
+        // An HTML page labelled JSON is a broken answer, not an empty stream.
+        match read("application/json", "<html>502</html>").0 {
+            Some(Outcome::Failed(e)) => assert_eq!(e.code, "invalid_upstream_response"),
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn upstream_urls() {
         let cases: [(&str, Result<&str, ()>); 6] = [
