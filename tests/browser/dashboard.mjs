@@ -60,7 +60,14 @@ try {
     requests.push(`${r.method()} ${r.url()}`);
     if (!r.url().startsWith(origin) && !r.url().startsWith('data:')) problems.push(`external request: ${r.url()}`);
   });
-  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure() && r.failure().errorText}`));
+  // A reload aborts the page's own requests still in flight (the refresh after a switch, the
+  // live table's poll): those are the browser's doing, not a failure of the server.
+  let reloading = false;
+  page.on('requestfailed', (r) => {
+    const error = r.failure() && r.failure().errorText;
+    if (reloading && error === 'net::ERR_ABORTED') return;
+    problems.push(`request failed: ${r.url()} ${error}`);
+  });
 
   const resp = await page.goto(DASH_URL, { waitUntil: 'load' });
   if (!resp || resp.status() !== 200) throw new Error(`GET ${DASH_URL}: ${resp && resp.status()}`);
@@ -96,7 +103,9 @@ try {
     await page.waitForSelector('#messages.ok');
     step('websearch on');
     // A reload keeps the session (the cookie), without asking again.
+    reloading = true;
     await page.reload({ waitUntil: 'load' });
+    reloading = false;
     await page.waitForSelector('#websearch-switch[aria-checked="true"]');
     if (await page.isVisible('#login')) throw new Error('asked for the token again after a reload');
     step('session kept');
