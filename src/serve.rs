@@ -27,8 +27,11 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 /// How long a client may take to send a request's headers, and how long an idle keep-alive
-/// connection is kept.
-pub const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+/// connection is kept (hyper times both with one timer). Longer than the 90 s reqwest (so
+/// Codex) keeps an idle connection: the client then always lets go first, and never sends a
+/// request on a connection the server is closing at that moment. A loopback server can afford
+/// that against slow-loris clients.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(100);
 
 /// Most accept loops (threads) a server runs, whatever the core count: a local router is not a
 /// web server, and each loop keeps its own upstream connections.

@@ -160,7 +160,7 @@ pub struct BridgeFile {
     /// Seconds an answer that has started may go without a byte (default 300).
     pub idle_timeout_s: Option<u64>,
     /// Seconds a client may take to send a request's headers (slow-loris guard), and how long
-    /// an idle keep-alive connection is kept (default 30).
+    /// an idle keep-alive connection is kept (default 100).
     pub header_timeout_s: Option<u64>,
 }
 

@@ -21,7 +21,7 @@ pub struct ProxyFile {
     /// Largest request body accepted, in MiB (default 256).
     pub max_body_mb: Option<u64>,
     /// Seconds a client may take to send a request's headers, and how long an idle keep-alive
-    /// connection is kept (default 30).
+    /// connection is kept (default 100).
     pub header_timeout_s: Option<u64>,
     pub connect_timeout_s: Option<u64>,
     /// An external proxy for `aimux start` to supervise instead of `aimux proxy` (a ClawRouter or
