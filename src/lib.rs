@@ -21,6 +21,7 @@ pub mod signals;
 pub mod sse;
 pub mod supervisor;
 pub mod upstream;
+pub mod utc;
 pub mod websearch;
 
 use std::process::ExitCode;

@@ -14,9 +14,8 @@ const DAY_MS: i64 = 86_400_000;
 
 /// `YYYY-MM-DD` (UTC) of a Unix time in milliseconds.
 pub fn utc_date(ms: i64) -> String {
-    let t = UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0));
-    let stamp = crate::codex_config::utc_stamp(t);
-    format!("{}-{}-{}", &stamp[0..4], &stamp[4..6], &stamp[6..8])
+    let u = crate::utc::utc(UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0)));
+    format!("{:04}-{:02}-{:02}", u.year, u.month, u.day)
 }
 
 /// One day of the chart: the store's totals, or zeros for a day without requests.
