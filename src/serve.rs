@@ -47,13 +47,17 @@ pub struct ServeOptions {
     pub workers: usize,
 }
 
+/// How long in-flight requests (and streams) may run on after a shutdown signal.
+pub const DRAIN: Duration = Duration::from_secs(10);
+
 impl ServeOptions {
-    /// One loop per available core (at most [`MAX_WORKERS`]).
-    pub fn new(drain: Duration) -> Self {
+    /// [`DRAIN`], the given header timeout, one loop per available core (at most
+    /// [`MAX_WORKERS`]).
+    pub fn new(header_timeout: Duration) -> Self {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         ServeOptions {
-            drain,
-            header_timeout: HEADER_TIMEOUT,
+            drain: DRAIN,
+            header_timeout,
             workers: cores.clamp(1, MAX_WORKERS),
         }
     }

@@ -13,6 +13,17 @@ pub struct ServerInfo {
 }
 
 impl ServerInfo {
+    /// Writes this process's info for a server at `addr` to `path`, when one was asked for.
+    pub fn announce(addr: std::net::SocketAddr, path: Option<&Path>) -> anyhow::Result<()> {
+        let Some(path) = path else { return Ok(()) };
+        ServerInfo {
+            pid: std::process::id(),
+            port: addr.port(),
+            url: format!("http://{addr}"),
+        }
+        .write(path)
+    }
+
     pub fn write(&self, path: &Path) -> anyhow::Result<()> {
         let mut line = serde_json::to_string(self)?;
         line.push('\n');

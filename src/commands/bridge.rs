@@ -3,7 +3,6 @@
 use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
 
@@ -13,9 +12,6 @@ use crate::dashboard::DashboardCtx;
 use crate::error::user_error;
 use crate::server_info::ServerInfo;
 use crate::settings::{BridgeSettings, Env};
-
-/// How long in-flight streams may run on after a shutdown signal.
-const DRAIN: Duration = Duration::from_secs(10);
 
 pub fn is_loopback(host: &str) -> bool {
     host.eq_ignore_ascii_case("localhost")
@@ -69,24 +65,14 @@ pub async fn run(settings: BridgeSettings, env: &Env, home: &Path) -> anyhow::Re
     let shutdown = crate::signals::shutdown();
     let addr = listener.local_addr()?;
     let url = format!("http://{addr}");
-    if let Some(path) = &settings.server_info {
-        ServerInfo {
-            pid: std::process::id(),
-            port: addr.port(),
-            url: url.clone(),
-        }
-        .write(path)?;
-    }
+    ServerInfo::announce(addr, settings.server_info.as_deref())?;
     tracing::info!("aimux bridge listening on {url} → upstream {upstream}");
     eprintln!("aimux bridge: {url}/v1 → {upstream}");
     crate::serve::serve(
         listener,
         app(state, is_loopback(host)),
         shutdown,
-        crate::serve::ServeOptions {
-            header_timeout: settings.header_timeout,
-            ..crate::serve::ServeOptions::new(DRAIN)
-        },
+        crate::serve::ServeOptions::new(settings.header_timeout),
     )
     .await
     .context("serving the bridge")?;

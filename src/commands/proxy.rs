@@ -16,8 +16,6 @@ use crate::proxy::usage::UsageStore;
 use crate::server_info::ServerInfo;
 use crate::settings::{DEFAULT_BRIDGE_PORT, DEFAULT_PROXY_PORT, Env, FileConfig, ProxySettings};
 
-const DRAIN: Duration = Duration::from_secs(10);
-
 /// `$AIMUX_HOME/credentials.toml`, refused when others can read it.
 pub fn load_credentials(home: &Path) -> anyhow::Result<Credentials> {
     let path = home.join("credentials.toml");
@@ -143,14 +141,7 @@ pub async fn run(
     };
     let names: Vec<String> = registry.providers().map(|p| p.name.clone()).collect();
     let state = Arc::new(ProxyState::new(registry, opts)?);
-    if let Some(path) = &settings.server_info {
-        ServerInfo {
-            pid: std::process::id(),
-            port: addr.port(),
-            url: url.clone(),
-        }
-        .write(path)?;
-    }
+    ServerInfo::announce(addr, settings.server_info.as_deref())?;
     eprintln!(
         "aimux proxy: {url}/v1 with {}",
         if names.is_empty() {
@@ -165,10 +156,7 @@ pub async fn run(
         listener,
         app(state, is_loopback(host)),
         shutdown,
-        crate::serve::ServeOptions {
-            header_timeout,
-            ..crate::serve::ServeOptions::new(DRAIN)
-        },
+        crate::serve::ServeOptions::new(header_timeout),
     )
     .await
     .context("serving the proxy")?;
