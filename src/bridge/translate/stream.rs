@@ -241,13 +241,14 @@ struct ResponseObject<'a> {
 }
 
 impl<'a> ResponseObject<'a> {
-    fn bare(t: &'a StreamTranslator, status: &'a str) -> Self {
+    /// Borrows only the fields it shows, so events can be written while it lives.
+    fn bare(id: &'a str, model: &'a str, created_at: u64, status: &'a str) -> Self {
         ResponseObject {
-            id: &t.id,
+            id,
             object: "response",
-            created_at: t.created_at,
+            created_at,
             status,
-            model: &t.model,
+            model,
             output: &[],
             parallel_tool_calls: true,
             tool_choice: "auto",
@@ -444,18 +445,8 @@ impl StreamTranslator {
 
     /// Writes an event whose body is `{"response": ...}` with the bare response object.
     fn response_event(&mut self, out: &mut Vec<u8>, kind: &str, status: &str) {
-        if !self.events.emit {
-            return;
-        }
-        let envelope = Envelope {
-            kind,
-            sequence_number: self.events.seq,
-            body: WithResponse {
-                response: ResponseObject::bare(self, status),
-            },
-        };
-        write_event(out, kind, &envelope);
-        self.events.seq += 1;
+        let response = ResponseObject::bare(&self.id, &self.model, self.created_at, status);
+        self.events.write(out, kind, WithResponse { response });
     }
 
     /// `response.created` and a first `response.in_progress`.
@@ -827,7 +818,7 @@ impl StreamTranslator {
                     code: error.stream_code(),
                     message: error.stream_message(),
                 }),
-                ..ResponseObject::bare(self, "failed")
+                ..ResponseObject::bare(&self.id, &self.model, self.created_at, "failed")
             };
             let body = to_json(&response);
             self.events.write_response(out, "response.failed", &body);
@@ -869,7 +860,7 @@ impl StreamTranslator {
             output: &output,
             incomplete_details,
             usage: Some(self.usage_object()),
-            ..ResponseObject::bare(self, status)
+            ..ResponseObject::bare(&self.id, &self.model, self.created_at, status)
         };
         let body = to_json(&response);
         let kind = if status == "completed" {
