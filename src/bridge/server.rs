@@ -17,7 +17,6 @@ use futures_util::StreamExt;
 use serde_json::json;
 
 use super::translate::chat::ChatRequest;
-use super::translate::chat::Chunk;
 use super::translate::{
     Outcome, RoundTurn, StreamTranslator, TranslateOptions, UpstreamError, WEB_SEARCH_FUNCTION,
     translate_request_with,
@@ -641,17 +640,17 @@ impl UpstreamReader {
 
     fn decode(&mut self, bytes: &[u8], t: &mut StreamTranslator, out: &mut Vec<u8>) {
         let saw_done = &mut self.saw_done;
-        self.decoder.push(bytes, |d| feed(t, d, saw_done, out));
+        self.decoder.push(bytes, |d| t.feed(d, saw_done, out));
     }
 
     /// The body ended (or the answer completed).
     fn end(&mut self, t: &mut StreamTranslator, out: &mut Vec<u8>) {
         if self.sse == Some(false) {
-            feed_whole(t, &self.whole, out);
+            t.feed_whole(&self.whole, out);
             return;
         }
         let saw_done = &mut self.saw_done;
-        self.decoder.finish(|d| feed(t, d, saw_done, out));
+        self.decoder.finish(|d| t.feed(d, saw_done, out));
         t.end_of_stream(self.saw_done);
     }
 
@@ -673,40 +672,6 @@ fn drain_in_background(mut resp: reqwest::Response) {
         let drain = async { while let Ok(Some(_)) = resp.chunk().await {} };
         let _ = tokio::time::timeout(Duration::from_secs(5), drain).await;
     });
-}
-
-/// Feeds one SSE `data` payload to the translator.
-fn feed(translator: &mut StreamTranslator, data: &[u8], saw_done: &mut bool, out: &mut Vec<u8>) {
-    if *saw_done || translator.outcome().is_some() || data.iter().all(u8::is_ascii_whitespace) {
-        return;
-    }
-    if data == b"[DONE]" {
-        *saw_done = true;
-        return;
-    }
-    match serde_json::from_slice::<Chunk>(data) {
-        Ok(chunk) => translator.push(chunk, out),
-        // JSON of another shape (a provider's own event): skipped. Not JSON at all (an HTML
-        // error page, a cut-off object): part of the answer is lost, so the answer failed.
-        Err(e) => match serde_json::from_slice::<serde::de::IgnoredAny>(data) {
-            Ok(_) => tracing::warn!(
-                "skipping unreadable upstream chunk ({e}): {}",
-                String::from_utf8_lossy(&data[..data.len().min(200)])
-            ),
-            Err(e) => translator.fail(UpstreamError::invalid_json("upstream", &e, data)),
-        },
-    }
-}
-
-/// A whole (non-SSE) upstream body: a Chat completion object.
-fn feed_whole(translator: &mut StreamTranslator, body: &[u8], out: &mut Vec<u8>) {
-    match serde_json::from_slice::<Chunk>(body) {
-        Ok(chunk) => {
-            translator.push(chunk, out);
-            translator.end_of_stream(true);
-        }
-        Err(e) => translator.fail(UpstreamError::invalid_json("upstream", &e, body)),
-    }
 }
 
 /// One `/v1/responses` request on its way through one or more upstream rounds (a round per web
@@ -1170,7 +1135,7 @@ mod tests {
             let mut t = StreamTranslator::new("m".into(), Default::default(), true, 0, 0);
             let (mut out, mut done) = (Vec::new(), false);
             for e in events {
-                feed(&mut t, e.as_bytes(), &mut done, &mut out);
+                t.feed(e.as_bytes(), &mut done, &mut out);
             }
             t.end_of_stream(done);
             t.outcome().cloned()

@@ -6,6 +6,7 @@
 //! breaks (garbage, a reset, a stall, a cut-off event) the client's stream is at an event
 //! boundary, so the proxy can end it with one readable error event instead of a torn body.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use axum::body::Bytes;
@@ -13,7 +14,7 @@ use memchr::memmem::Finder;
 use serde_json::json;
 
 use crate::bridge::translate::UpstreamError;
-use crate::bridge::translate::chat::{Chunk, Usage};
+use crate::bridge::translate::chat::{Usage, from_bytes, lenient_str, null_default};
 use crate::sse::SseDecoder;
 
 #[derive(Debug)]
@@ -149,13 +150,13 @@ fn check(
     if data.iter().all(u8::is_ascii_whitespace) {
         return Ok(());
     }
-    // Until the finish, a Chat chunk that mentions `finish_reason` (most do, as null) is read as
-    // a chunk, which also proves it is JSON; anything else is only checked to be JSON.
-    let chunk = (chat && !*saw_finish && FINISH_REASON.find(data).is_some())
-        .then(|| serde_json::from_slice::<Chunk>(data).ok())
+    // Until the finish, a Chat chunk that mentions `finish_reason` (most do, as null) is read
+    // for it, which also proves it is JSON; anything else is only checked to be JSON.
+    let finished = (chat && !*saw_finish && FINISH_REASON.find(data).is_some())
+        .then(|| finished(data))
         .flatten();
-    match chunk {
-        Some(chunk) => *saw_finish = chunk.choices.iter().any(|c| c.finish_reason.is_some()),
+    match finished {
+        Some(finished) => *saw_finish = finished,
         None => {
             if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(data) {
                 let excerpt = String::from_utf8_lossy(&data[..data.len().min(120)]).into_owned();
@@ -173,6 +174,23 @@ fn check(
         *usage = Some(u);
     }
     Ok(())
+}
+
+/// Whether a Chat chunk says a choice finished (a string `finish_reason`); `None` when it is
+/// not a chunk (or not JSON). Reads only that: everything else is skipped, not built.
+fn finished(data: &[u8]) -> Option<bool> {
+    #[derive(serde::Deserialize)]
+    struct Probe<'a> {
+        #[serde(borrow, default, deserialize_with = "null_default")]
+        choices: Vec<ChoiceProbe<'a>>,
+    }
+    #[derive(Default, serde::Deserialize)]
+    struct ChoiceProbe<'a> {
+        #[serde(borrow, default, deserialize_with = "lenient_str")]
+        finish_reason: Option<Cow<'a, str>>,
+    }
+    let probe: Probe = from_bytes(data).ok()?;
+    Some(probe.choices.iter().any(|c| c.finish_reason.is_some()))
 }
 
 /// The event that ends a broken stream: for Chat, `data: {"error": {...}}`, which the OpenAI SDKs
@@ -276,6 +294,38 @@ mod tests {
         }
         // The Responses API has no [DONE]: a clean end is just the end.
         assert_eq!(run(&[A], false), (A.to_owned(), None));
+    }
+
+    #[test]
+    fn finish_probe() {
+        let cases: &[(&str, Option<bool>)] = &[
+            (
+                r#"{"choices":[{"delta":{"content":"a"},"finish_reason":null}]}"#,
+                Some(false),
+            ),
+            (
+                r#"{"choices":[{"delta":{},"finish_reason":"stop"}]}"#,
+                Some(true),
+            ),
+            (
+                r#"{"choices":[{"finish_reason":null},{"finish_reason":"length"}]}"#,
+                Some(true),
+            ),
+            (r#"{"choices":[{"finish_reason":{"odd":1}}]}"#, Some(false)),
+            (r#"{"choices":null,"finish_reason":"stop"}"#, Some(false)),
+            (r#"{"id":"x"}"#, Some(false)),
+            (r#"{"choices":{"finish_reason":"stop"}}"#, None),
+            (r#"{"choices":[{"finish_reason":"stop"}"#, None),
+            ("<html>", None),
+        ];
+        for (data, want) in cases {
+            assert_eq!(finished(data.as_bytes()), *want, "{data}");
+        }
+        // Bytes that are not UTF-8 in a skipped field do not hide the finish.
+        let mut odd = br#"{"id":"x"#.to_vec();
+        odd.push(0xff);
+        odd.extend_from_slice(br#"","choices":[{"finish_reason":"stop"}]}"#);
+        assert_eq!(finished(&odd), Some(true));
     }
 
     #[test]

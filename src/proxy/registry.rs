@@ -42,6 +42,51 @@ pub enum Origin {
     CodexLogin,
 }
 
+/// What every request to an HTTP provider carries, parsed when the config loads instead of
+/// on each request.
+#[derive(Debug)]
+pub struct Outbound {
+    pub chat_url: reqwest::Url,
+    pub responses_url: reqwest::Url,
+    /// `Authorization` (marked sensitive) and the provider's extra headers.
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Outbound {
+    fn new(
+        name: &str,
+        base_url: &str,
+        key: Option<&Secret>,
+        extra: &[(String, String)],
+    ) -> Result<Self, String> {
+        use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
+        let url = |path: &str| {
+            reqwest::Url::parse(&format!("{base_url}/{path}"))
+                .map_err(|e| format!("providers.{name}: base_url {base_url:?}: {e}"))
+        };
+        let mut headers = HeaderMap::new();
+        if let Some(key) = key {
+            let mut value =
+                HeaderValue::from_str(&format!("Bearer {}", key.expose())).map_err(|_| {
+                    format!("providers.{name}: the API key is not a valid header value")
+                })?;
+            value.set_sensitive(true);
+            headers.insert(AUTHORIZATION, value);
+        }
+        for (k, v) in extra {
+            let bad = || format!("providers.{name}.headers: {k:?} is not a valid header");
+            let name = HeaderName::from_bytes(k.as_bytes()).map_err(|_| bad())?;
+            let value = HeaderValue::from_str(v).map_err(|_| bad())?;
+            headers.append(name, value);
+        }
+        Ok(Outbound {
+            chat_url: url("chat/completions")?,
+            responses_url: url("responses")?,
+            headers,
+        })
+    }
+}
+
 #[derive(Debug)]
 pub enum ProviderKind {
     Http {
@@ -52,6 +97,8 @@ pub enum ProviderKind {
         key_required: bool,
         headers: Vec<(String, String)>,
         timeout: Option<Duration>,
+        /// Built once: the endpoint URLs and the request headers every call sends.
+        wire_out: Arc<Outbound>,
     },
     /// The `codex exec` backend.
     Codex,
@@ -180,6 +227,15 @@ fn http_provider(
             models.push(info);
         }
     }
+    let headers: Vec<(String, String)> = file
+        .map(|f| {
+            f.headers
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let wire_out = Arc::new(Outbound::new(name, &base_url, key.as_ref(), &headers)?);
     Ok(Provider {
         name: name.to_owned(),
         kind: ProviderKind::Http {
@@ -187,15 +243,9 @@ fn http_provider(
             key,
             key_source: env_key,
             key_required,
-            headers: file
-                .map(|f| {
-                    f.headers
-                        .iter()
-                        .map(|(k, v)| (k.clone(), v.clone()))
-                        .collect()
-                })
-                .unwrap_or_default(),
+            headers,
             timeout: file.and_then(|f| f.timeout_s).map(Duration::from_secs),
+            wire_out,
         },
         models,
         live: RwLock::new(Vec::new()),
@@ -370,6 +420,18 @@ mod tests {
         assert!(mine.has_model("m1") && mine.has_model("m2"));
         assert_eq!(mine.model_info("m2").and_then(|m| m.context), Some(1000));
         assert!(reg.get("ds").unwrap().has_model("deepseek-chat"));
+        // Endpoints and headers are built once, the key sent as a sensitive bearer.
+        let ProviderKind::Http { wire_out, .. } = &reg.get("ds").unwrap().kind else {
+            panic!()
+        };
+        assert_eq!(
+            wire_out.chat_url.as_str(),
+            "https://api.deepseek.com/v1/chat/completions"
+        );
+        assert!(wire_out.responses_url.as_str().ends_with("/v1/responses"));
+        let auth = &wire_out.headers[reqwest::header::AUTHORIZATION];
+        assert_eq!(auth, "Bearer k");
+        assert!(auth.is_sensitive());
     }
 
     #[test]
@@ -381,6 +443,14 @@ mod tests {
                 "unknown preset \"nope\"",
             ),
             ("[providers.x]\nbase_url = \"ftp://h\"\n", "providers.x:"),
+            (
+                "[providers.x]\nbase_url = \"http://h/v1\"\nheaders = { \"bad name\" = \"v\" }\n",
+                "providers.x.headers: \"bad name\" is not a valid header",
+            ),
+            (
+                "[providers.x]\nbase_url = \"http://h/v1\"\nheaders = { \"x-ok\" = \"line\\nbreak\" }\n",
+                "providers.x.headers: \"x-ok\"",
+            ),
         ];
         for (toml, want) in cases {
             let file = parse_file(toml).unwrap();

@@ -27,7 +27,7 @@ use super::router::{Plan, Router as ModelRouter, Target};
 use super::usage::UsageRecord;
 use crate::api_error::ApiError;
 use crate::bridge::translate::UpstreamError;
-use crate::bridge::translate::chat::Chunk;
+use crate::bridge::translate::chat::parse_chunk;
 use crate::secret;
 use crate::serve::ThreadClient;
 use crate::upstream::{
@@ -242,13 +242,6 @@ enum Api {
 }
 
 impl Api {
-    fn path(self) -> &'static str {
-        match self {
-            Api::Chat => "chat/completions",
-            Api::Responses => "responses",
-        }
-    }
-
     fn wire(self) -> Wire {
         match self {
             Api::Chat => Wire::Chat,
@@ -540,12 +533,12 @@ async fn attempt_http(
     api: Api,
 ) -> Attempt {
     let ProviderKind::Http {
-        base_url,
         key,
         key_source,
         key_required,
-        headers,
         timeout,
+        wire_out,
+        ..
     } = &target.provider.kind
     else {
         return Attempt::Failed {
@@ -577,20 +570,18 @@ async fn attempt_http(
         Ok(b) => b,
         Err(e) => return Attempt::Final(ApiError::invalid_request(e.to_string()).into_response()),
     };
-    let url = format!("{base_url}/{}", api.path());
-    let mut req = state
+    let url = match api {
+        Api::Chat => &wire_out.chat_url,
+        Api::Responses => &wire_out.responses_url,
+    };
+    let req = state
         .client
         .get()
-        .post(&url)
+        .post(url.clone())
+        .headers(wire_out.headers.clone())
         .header(header::CONTENT_TYPE, "application/json")
         .header(header::ACCEPT, crate::upstream::accept(ctx.stream))
         .body(body);
-    if let Some(k) = key {
-        req = req.bearer_auth(k.expose());
-    }
-    for (k, v) in headers {
-        req = req.header(k, v);
-    }
     let overhead = ctx.started.elapsed();
     let route = target.route();
     let whole_wait = timeout.unwrap_or(DEFAULT_PROVIDER_TIMEOUT);
@@ -614,7 +605,10 @@ async fn attempt_http(
     };
     let idle = state.opts.idle_timeout;
     let first = tokio::time::timeout(wait, async {
-        let mut resp = req.send().await.map_err(|e| transport_error(&url, &e))?;
+        let mut resp = req
+            .send()
+            .await
+            .map_err(|e| transport_error(url.as_str(), &e))?;
         if !resp.status().is_success() {
             return Ok((resp, None));
         }
@@ -841,13 +835,13 @@ impl Tap {
 /// (`input_tokens`/`output_tokens` under `response`, or at the top of a Response object).
 pub(super) fn usage_of(data: &[u8]) -> Option<crate::bridge::translate::chat::Usage> {
     use crate::bridge::translate::chat::Usage;
-    if let Ok(chunk) = serde_json::from_slice::<Chunk>(data)
+    if let Ok(chunk) = parse_chunk(data)
         && chunk
             .usage
             .as_ref()
             .is_some_and(|u| u.prompt_tokens + u.completion_tokens > 0)
     {
-        return chunk.usage;
+        return chunk.usage.map(|u| *u);
     }
     let v: Value = serde_json::from_slice(data).ok()?;
     let u = v.get("response").map_or(&v["usage"], |r| &r["usage"]);

@@ -3,6 +3,7 @@
 use super::raw::RawStr;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::borrow::Cow;
 
 #[derive(Debug, Serialize)]
 pub struct ChatRequest {
@@ -145,7 +146,7 @@ pub struct ChatFunction {
 // ---- what comes back ----
 
 /// `null` reads as the default: providers write `null` where the spec has a value.
-fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
+pub(crate) fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: Default + Deserialize<'de>,
@@ -154,77 +155,167 @@ where
 }
 
 /// A string, or `None` for `null`/anything else (some servers send reasoning as an object).
-fn lenient_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    Ok(match Value::deserialize(d)? {
-        Value::String(s) => Some(s),
-        _ => None,
+/// Borrowed from the chunk when it has no escapes.
+pub(crate) fn lenient_str<'de: 'a, 'a, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Cow<'a, str>>, D::Error> {
+    d.deserialize_any(TextVisitor { other: Other::Skip })
+}
+
+/// Tool-call arguments: normally a string; a few servers send a JSON object, taken as its text.
+fn arguments<'de: 'a, 'a, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Cow<'a, str>>, D::Error> {
+    d.deserialize_any(TextVisitor {
+        other: Other::AsJson,
     })
 }
 
+/// What [`TextVisitor`] makes of a value that is not a string.
+#[derive(Clone, Copy)]
+enum Other {
+    /// `None`.
+    Skip,
+    /// Its JSON text (`null` is still `None`).
+    AsJson,
+}
+
+struct TextVisitor {
+    other: Other,
+}
+
+impl TextVisitor {
+    fn json<E>(
+        &self,
+        value: impl FnOnce() -> Result<Value, E>,
+    ) -> Result<Option<Cow<'static, str>>, E> {
+        match self.other {
+            Other::Skip => value().map(|_| None),
+            Other::AsJson => value().map(|v| Some(Cow::Owned(v.to_string()))),
+        }
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for TextVisitor {
+    type Value = Option<Cow<'de, str>>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Some(Cow::Borrowed(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Some(Cow::Owned(v.to_owned())))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Some(Cow::Owned(v)))
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        self.json(|| Ok(Value::Bool(v)))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        self.json(|| Ok(Value::from(v)))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        self.json(|| Ok(Value::from(v)))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        self.json(|| Ok(Value::from(v)))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        self.json(|| Value::deserialize(serde::de::value::SeqAccessDeserializer::new(seq)))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        self.json(|| Value::deserialize(serde::de::value::MapAccessDeserializer::new(map)))
+    }
+}
+
 /// One streamed chunk, or a whole non-streaming completion (its `message` read as the delta).
+/// Strings borrow from the chunk's bytes; the rare parts are boxed, so a chunk is cheap to move.
 #[derive(Debug, Default, Deserialize)]
-pub struct Chunk {
-    #[serde(default, deserialize_with = "lenient_string")]
-    pub model: Option<String>,
-    #[serde(default, deserialize_with = "null_default")]
-    pub choices: Vec<Choice>,
+pub struct Chunk<'a> {
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub model: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "null_default")]
+    pub choices: Vec<Choice<'a>>,
     #[serde(default)]
-    pub usage: Option<Usage>,
+    pub usage: Option<Box<Usage>>,
     /// Some providers (OpenRouter, LiteLLM) report failures inside a 200 stream.
     #[serde(default)]
-    pub error: Option<Value>,
+    pub error: Option<Box<Value>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub struct Choice {
+pub struct Choice<'a> {
     #[serde(default, deserialize_with = "null_default")]
     pub index: u32,
-    #[serde(default, deserialize_with = "null_default")]
-    pub delta: Delta,
-    /// A non-streaming completion's answer. Boxed, like the rare `usage` below: a chunk's
-    /// choices are moved around per streamed chunk, and small moves are cheap ones.
-    #[serde(default)]
-    pub message: Option<Box<Delta>>,
-    #[serde(default, deserialize_with = "lenient_string")]
-    pub finish_reason: Option<String>,
+    #[serde(borrow, default, deserialize_with = "null_default")]
+    pub delta: Delta<'a>,
+    /// A non-streaming completion's answer.
+    #[serde(borrow, default)]
+    pub message: Option<Box<Delta<'a>>>,
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub finish_reason: Option<Cow<'a, str>>,
     /// Moonshot puts the streamed usage here.
     #[serde(default)]
     pub usage: Option<Box<Usage>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub struct Delta {
-    #[serde(default, deserialize_with = "lenient_string")]
-    pub content: Option<String>,
+pub struct Delta<'a> {
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub content: Option<Cow<'a, str>>,
     /// DeepSeek, Kimi, GLM, Qwen, vLLM.
-    #[serde(default, deserialize_with = "lenient_string")]
-    pub reasoning_content: Option<String>,
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub reasoning_content: Option<Cow<'a, str>>,
     /// OpenRouter, Ollama.
-    #[serde(default, deserialize_with = "lenient_string")]
-    pub reasoning: Option<String>,
-    #[serde(default, deserialize_with = "lenient_string")]
-    pub refusal: Option<String>,
-    #[serde(default)]
-    pub tool_calls: Option<Vec<ToolCallDelta>>,
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub reasoning: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub refusal: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub tool_calls: Option<Vec<ToolCallDelta<'a>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub struct ToolCallDelta {
+pub struct ToolCallDelta<'a> {
     #[serde(default)]
     pub index: Option<u32>,
-    #[serde(default, deserialize_with = "lenient_string")]
-    pub id: Option<String>,
-    #[serde(default)]
-    pub function: Option<FunctionDelta>,
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub function: Option<FunctionDelta<'a>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub struct FunctionDelta {
-    #[serde(default, deserialize_with = "lenient_string")]
-    pub name: Option<String>,
+pub struct FunctionDelta<'a> {
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub name: Option<Cow<'a, str>>,
     /// Normally a string; a few servers send the arguments as a JSON object.
-    #[serde(default)]
-    pub arguments: Option<Value>,
+    #[serde(borrow, default, deserialize_with = "arguments")]
+    pub arguments: Option<Cow<'a, str>>,
+}
+
+/// Reads a chunk (see [`from_bytes`]).
+pub fn parse_chunk(data: &[u8]) -> serde_json::Result<Chunk<'_>> {
+    from_bytes(data)
+}
+
+/// Reads JSON that may borrow from `data`. The bytes are checked as UTF-8 once, so the parser
+/// need not check each string again; bytes that are not UTF-8 go to the byte parser, which
+/// tolerates them in fields that are skipped.
+pub fn from_bytes<'a, T: Deserialize<'a>>(data: &'a [u8]) -> serde_json::Result<T> {
+    match std::str::from_utf8(data) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(data),
+    }
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -308,4 +399,56 @@ pub struct PromptDetails {
 pub struct CompletionDetails {
     #[serde(default)]
     pub reasoning_tokens: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunk_strings_borrow_unless_escaped_and_tolerate_other_types() {
+        let c = parse_chunk(
+            br#"{"model":"m","choices":[{"index":0,"delta":{"content":"plain","reasoning_content":"a\"b","reasoning":{"x":1},"refusal":null},"finish_reason":7}]}"#,
+        )
+        .unwrap();
+        assert!(matches!(c.model, Some(Cow::Borrowed("m"))));
+        let d = &c.choices[0].delta;
+        assert!(matches!(d.content, Some(Cow::Borrowed("plain"))));
+        assert!(matches!(&d.reasoning_content, Some(Cow::Owned(s)) if s == "a\"b"));
+        assert_eq!(d.reasoning, None);
+        assert_eq!(d.refusal, None);
+        assert_eq!(c.choices[0].finish_reason, None);
+    }
+
+    #[test]
+    fn tool_arguments_of_any_json_type_read_as_text() {
+        let cases: &[(&str, Option<&str>)] = &[
+            (r#""{\"a\":1}""#, Some(r#"{"a":1}"#)),
+            (r#"{"a":[1,true,null]}"#, Some(r#"{"a":[1,true,null]}"#)),
+            ("[1,2]", Some("[1,2]")),
+            ("5", Some("5")),
+            ("-2", Some("-2")),
+            ("1.5", Some("1.5")),
+            ("true", Some("true")),
+            ("null", None),
+        ];
+        for (args, want) in cases {
+            let text = format!(
+                r#"{{"choices":[{{"delta":{{"tool_calls":[{{"index":0,"function":{{"arguments":{args}}}}}]}}}}]}}"#
+            );
+            let chunk = parse_chunk(text.as_bytes()).unwrap();
+            let calls = chunk.choices[0].delta.tool_calls.as_ref().unwrap();
+            let got = calls[0].function.as_ref().unwrap().arguments.as_deref();
+            assert_eq!(got, *want, "{args}");
+        }
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_in_skipped_fields_are_tolerated() {
+        let mut data = br#"{"id":"x"#.to_vec();
+        data.push(0xfe);
+        data.extend_from_slice(br#"","choices":[{"delta":{"content":"hi"}}]}"#);
+        let chunk = parse_chunk(&data).unwrap();
+        assert_eq!(chunk.choices[0].delta.content.as_deref(), Some("hi"));
+    }
 }

@@ -5,7 +5,7 @@
 //! written only once the upstream has finished successfully: Codex keeps items from a stream that
 //! then fails and replays them on every retry, so a failed response must carry none.
 
-use super::chat::{Chunk, Usage};
+use super::chat::{Chunk, Usage, parse_chunk};
 use super::errors::UpstreamError;
 use super::leak::recover_calls;
 use super::tools::{ToolKind, ToolMap};
@@ -533,6 +533,40 @@ impl StreamTranslator {
         self.items[index].announced = true;
     }
 
+    /// Feeds one SSE `data` payload. `saw_done` is set by `[DONE]`; nothing after it counts.
+    pub fn feed(&mut self, data: &[u8], saw_done: &mut bool, out: &mut Vec<u8>) {
+        if *saw_done || self.outcome.is_some() || data.iter().all(u8::is_ascii_whitespace) {
+            return;
+        }
+        if data == b"[DONE]" {
+            *saw_done = true;
+            return;
+        }
+        match parse_chunk(data) {
+            Ok(chunk) => self.push(chunk, out),
+            // JSON of another shape (a provider's own event): skipped. Not JSON at all (an HTML
+            // error page, a cut-off object): part of the answer is lost, so the answer failed.
+            Err(e) => match serde_json::from_slice::<serde::de::IgnoredAny>(data) {
+                Ok(_) => tracing::warn!(
+                    "skipping unreadable upstream chunk ({e}): {}",
+                    String::from_utf8_lossy(&data[..data.len().min(200)])
+                ),
+                Err(e) => self.fail(UpstreamError::invalid_json("upstream", &e, data)),
+            },
+        }
+    }
+
+    /// A whole (non-SSE) upstream body: a Chat completion object.
+    pub fn feed_whole(&mut self, body: &[u8], out: &mut Vec<u8>) {
+        match parse_chunk(body) {
+            Ok(chunk) => {
+                self.push(chunk, out);
+                self.end_of_stream(true);
+            }
+            Err(e) => self.fail(UpstreamError::invalid_json("upstream", &e, body)),
+        }
+    }
+
     /// Feeds one upstream chunk. An `error` object in the chunk ends the response as failed.
     pub fn push(&mut self, chunk: Chunk, out: &mut Vec<u8>) {
         if self.outcome.is_some() {
@@ -543,12 +577,12 @@ impl StreamTranslator {
             return;
         }
         if let Some(usage) = chunk.usage {
-            self.usage = Some(usage);
+            self.usage = Some(*usage);
         }
         if let Some(model) = chunk.model
             && self.model.is_empty()
         {
-            self.model = model;
+            self.model = model.into_owned();
         }
         for choice in chunk.choices {
             // Only the first choice is a Responses output; `n > 1` has no equivalent.
@@ -584,7 +618,7 @@ impl StreamTranslator {
                 }
             }
             if let Some(reason) = choice.finish_reason {
-                self.finish_reason = Some(reason);
+                self.finish_reason = Some(reason.into_owned());
             }
         }
     }
@@ -610,7 +644,7 @@ impl StreamTranslator {
     }
 
     /// Content, with a leading `<think>` block split off into reasoning.
-    fn content_delta(&mut self, text: String, out: &mut Vec<u8>) {
+    fn content_delta(&mut self, text: Cow<str>, out: &mut Vec<u8>) {
         match std::mem::replace(&mut self.think, Think::Outside) {
             Think::Outside => self.text_delta(&text, out),
             // A provider that streams reasoning separately means content is the answer.
@@ -624,7 +658,7 @@ impl StreamTranslator {
                     let rest = rest.to_owned();
                     self.think = Think::Inside(String::new());
                     if !rest.is_empty() {
-                        self.content_delta(rest, out);
+                        self.content_delta(Cow::Owned(rest), out);
                     }
                 } else if THINK_OPEN.starts_with(trimmed) {
                     self.think = Think::Undecided(pending);
@@ -685,7 +719,12 @@ impl StreamTranslator {
         );
     }
 
-    fn call_delta(&mut self, position: u32, call: super::chat::ToolCallDelta, out: &mut Vec<u8>) {
+    fn call_delta(
+        &mut self,
+        position: u32,
+        call: super::chat::ToolCallDelta<'_>,
+        out: &mut Vec<u8>,
+    ) {
         let slot = call.index.unwrap_or(position);
         let existing = self.items.iter().rposition(|item| {
             item.slot == Some(slot) && matches!(item.kind, ItemKind::Call { .. })
@@ -710,20 +749,14 @@ impl StreamTranslator {
             ),
         };
         let (name_part, args_part) = match call.function {
-            Some(f) => (
-                f.name,
-                f.arguments.map(|a| match a {
-                    Value::String(s) => s,
-                    other => other.to_string(),
-                }),
-            ),
+            Some(f) => (f.name, f.arguments),
             None => (None, None),
         };
         if let ItemKind::Call { call_id, name } = &mut self.items[index].kind {
             if let Some(id) = call.id
                 && call_id.is_empty()
             {
-                *call_id = id;
+                *call_id = id.into_owned();
             }
             if let Some(part) = name_part
                 && !part.is_empty()
@@ -742,7 +775,7 @@ impl StreamTranslator {
         let delta = if was_announced {
             args_part.unwrap_or_default()
         } else {
-            self.items[index].text.clone()
+            Cow::Owned(self.items[index].text.clone())
         };
         if self.events.emit
             && self.items[index].announced

@@ -314,14 +314,19 @@ fn tools_for_stream() -> tools::ToolMap {
     map
 }
 
+/// Feeds one chunk given as JSON (chunks borrow from their text, so it is written out first).
+pub(super) fn push_json(t: &mut StreamTranslator, chunk: &Value, out: &mut Vec<u8>) {
+    let text = chunk.to_string();
+    t.push(serde_json::from_str::<Chunk>(&text).unwrap(), out);
+}
+
 /// Runs chunks through a translator; returns the parsed events.
 fn run_stream(chunks: &[Value], saw_done: bool) -> Vec<Value> {
     let mut t = StreamTranslator::new("m".into(), tools_for_stream(), true, 0, 0);
     let mut out = Vec::new();
     t.start(&mut out);
     for c in chunks {
-        let chunk: Chunk = serde_json::from_value(c.clone()).unwrap();
-        t.push(chunk, &mut out);
+        push_json(&mut t, c, &mut out);
     }
     t.end_of_stream(saw_done);
     t.finish(&mut out);
@@ -660,7 +665,7 @@ fn whole_completion_object_is_accepted() {
                       {"id":"c2","type":"function","function":{"name":"exec_command","arguments":"{\"a\":1}"}}]},
         "finish_reason":"tool_calls"}],"usage":{"prompt_tokens":3,"completion_tokens":4}});
     let mut out = Vec::new();
-    t.push(serde_json::from_value(body).unwrap(), &mut out);
+    push_json(&mut t, &body, &mut out);
     t.end_of_stream(true);
     let response: Value = serde_json::from_slice(&t.finish(&mut out)).unwrap();
     assert!(out.is_empty(), "no events when not streaming");
@@ -823,7 +828,7 @@ fn web_search_rounds_in_one_response() {
         json!({"choices":[],"usage":{"prompt_tokens":10,"completion_tokens":2,"total_tokens":12}}),
     ];
     for c in round1 {
-        t.push(serde_json::from_value(c).unwrap(), &mut out);
+        push_json(&mut t, &c, &mut out);
     }
     t.end_of_stream(true);
     let searches = t.pending_searches();
@@ -848,7 +853,7 @@ fn web_search_rounds_in_one_response() {
         finish("stop"),
         json!({"choices":[],"usage":{"prompt_tokens":20,"completion_tokens":3,"total_tokens":23}}),
     ] {
-        t.push(serde_json::from_value(c).unwrap(), &mut out);
+        push_json(&mut t, &c, &mut out);
     }
     t.end_of_stream(true);
     let response: Value = serde_json::from_slice(&t.finish(&mut out)).unwrap();
