@@ -303,8 +303,14 @@ pub struct FunctionDelta<'a> {
     pub arguments: Option<Cow<'a, str>>,
 }
 
-/// Reads a chunk (see [`from_bytes`]).
+/// Reads a chunk: the common shapes directly (see [`super::fast_chunk`]), the rest with
+/// serde (see [`from_bytes`]).
 pub fn parse_chunk(data: &[u8]) -> serde_json::Result<Chunk<'_>> {
+    if let Ok(text) = std::str::from_utf8(data)
+        && let Some(chunk) = super::fast_chunk::read(text)
+    {
+        return Ok(chunk);
+    }
     from_bytes(data)
 }
 

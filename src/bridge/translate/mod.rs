@@ -3,6 +3,7 @@
 
 pub mod chat;
 pub mod errors;
+mod fast_chunk;
 pub mod leak;
 pub mod raw;
 pub mod request;
