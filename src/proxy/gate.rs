@@ -14,7 +14,9 @@ use memchr::memmem::Finder;
 use serde_json::json;
 
 use crate::bridge::translate::UpstreamError;
-use crate::bridge::translate::chat::{Usage, from_bytes, lenient_str, null_default};
+use crate::bridge::translate::chat::{
+    Usage, from_bytes, lenient_str, null_default, read_common_chunk,
+};
 use crate::sse::SseDecoder;
 
 #[derive(Debug)]
@@ -177,7 +179,8 @@ fn check(
 }
 
 /// Whether a Chat chunk says a choice finished (a string `finish_reason`); `None` when it is
-/// not a chunk (or not JSON). Reads only that: everything else is skipped, not built.
+/// not a chunk (or not JSON). Common chunks are read directly; serde reads only that field of
+/// the others, skipping the rest.
 fn finished(data: &[u8]) -> Option<bool> {
     #[derive(serde::Deserialize)]
     struct Probe<'a> {
@@ -188,6 +191,9 @@ fn finished(data: &[u8]) -> Option<bool> {
     struct ChoiceProbe<'a> {
         #[serde(borrow, default, deserialize_with = "lenient_str")]
         finish_reason: Option<Cow<'a, str>>,
+    }
+    if let Some(chunk) = std::str::from_utf8(data).ok().and_then(read_common_chunk) {
+        return Some(chunk.choices.iter().any(|c| c.finish_reason.is_some()));
     }
     let probe: Probe = from_bytes(data).ok()?;
     Some(probe.choices.iter().any(|c| c.finish_reason.is_some()))

@@ -307,12 +307,14 @@ pub struct FunctionDelta<'a> {
 /// serde (see [`from_bytes`]).
 pub fn parse_chunk(data: &[u8]) -> serde_json::Result<Chunk<'_>> {
     if let Ok(text) = std::str::from_utf8(data)
-        && let Some(chunk) = super::fast_chunk::read(text)
+        && let Some(chunk) = read_common_chunk(text)
     {
         return Ok(chunk);
     }
     from_bytes(data)
 }
+
+pub use super::fast_chunk::read as read_common_chunk;
 
 /// Reads JSON that may borrow from `data`. The bytes are checked as UTF-8 once, so the parser
 /// need not check each string again; bytes that are not UTF-8 go to the byte parser, which

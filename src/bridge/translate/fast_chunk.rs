@@ -11,6 +11,33 @@ use std::borrow::Cow;
 
 use super::chat::{Choice, Chunk, Delta};
 
+/// How many bytes at the start of `b` a JSON string can hold as they are: none of them is a
+/// quote, a backslash or a control character. Eight bytes at a time.
+pub fn plain_prefix(b: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0;
+    while let Some(word) = b.get(i..i + 8) {
+        let mut bytes = [0; 8];
+        bytes.copy_from_slice(word);
+        let w = u64::from_le_bytes(bytes);
+        let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+        // A byte below 0x20 (a borrow out of it), or equal to `"` or `\\`. The lowest flag is
+        // always a real one.
+        let hits = zero(w ^ (b'"' as u64 * ONES))
+            | zero(w ^ (b'\\' as u64 * ONES))
+            | (w.wrapping_sub(0x20 * ONES) & !w & HIGH);
+        if hits != 0 {
+            return i + hits.trailing_zeros() as usize / 8;
+        }
+        i += 8;
+    }
+    i + b[i..]
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+        .unwrap_or(b.len() - i)
+}
+
 /// serde_json gives up beyond 128 levels of nesting; this reader gives up sooner.
 const MAX_DEPTH: usize = 64;
 
@@ -121,17 +148,14 @@ impl<'a> Reader<'a> {
             return None;
         }
         let start = self.i + 1;
-        let mut i = start;
-        loop {
-            match *b.get(i)? {
-                b'"' => {
-                    self.i = i + 1;
-                    return Some(Cow::Borrowed(&self.s[start..i]));
-                }
-                b'\\' => break,
-                c if c < 0x20 => return None,
-                _ => i += 1,
+        let mut i = start + plain_prefix(&b[start..]);
+        match *b.get(i)? {
+            b'"' => {
+                self.i = i + 1;
+                return Some(Cow::Borrowed(&self.s[start..i]));
             }
+            b'\\' => {}
+            _ => return None,
         }
         let mut out = String::with_capacity(i - start + 16);
         out.push_str(&self.s[start..i]);
@@ -196,14 +220,14 @@ impl<'a> Reader<'a> {
                 let b = self.bytes();
                 let mut i = self.i + 1;
                 loop {
+                    i += plain_prefix(&b[i..]);
                     match *b.get(i)? {
                         b'"' => break,
                         b'\\' => match *b.get(i + 1)? {
                             b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => i += 2,
                             _ => return None,
                         },
-                        c if c < 0x20 => return None,
-                        _ => i += 1,
+                        _ => return None,
                     }
                 }
                 self.i = i + 1;
@@ -414,6 +438,23 @@ mod tests {
                 true
             }
             None => false,
+        }
+    }
+
+    #[test]
+    fn plain_prefix_stops_at_the_first_special_byte() {
+        for len in 0..20 {
+            for special in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
+                for at in 0..=len {
+                    let mut b: Vec<u8> = (0..len).map(|i| b"az \x7f\xc3\xa9~!#"[i % 8]).collect();
+                    if at < len {
+                        b[at] = special;
+                        // Specials after the first must not hide it.
+                        b.extend_from_slice(b"\"\\\x01");
+                    }
+                    assert_eq!(plain_prefix(&b), at, "{b:?}");
+                }
+            }
         }
     }
 

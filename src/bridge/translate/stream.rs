@@ -7,6 +7,7 @@
 
 use super::chat::{Chunk, Usage, parse_chunk};
 use super::errors::UpstreamError;
+use super::fast_chunk::plain_prefix;
 use super::leak::recover_calls;
 use super::tools::{ToolKind, ToolMap};
 use serde::Serialize;
@@ -178,17 +179,23 @@ impl Events {
             return;
         }
         self.head(out, kind);
-        let index = output_index.to_string();
-        for piece in [",\"item_id\":\"", item_id, "\",\"output_index\":", &index] {
+        for piece in [",\"item_id\":\"", item_id, "\",\"output_index\":"] {
             out.extend_from_slice(piece.as_bytes());
         }
+        out.extend_from_slice(itoa::Buffer::new().format(output_index).as_bytes());
         if let Some(part) = part {
             for piece in [",\"", part, "\":0"] {
                 out.extend_from_slice(piece.as_bytes());
             }
         }
         out.extend_from_slice(b",\"delta\":");
-        let _ = serde_json::to_writer(&mut *out, delta);
+        if plain_prefix(delta.as_bytes()) == delta.len() {
+            out.push(b'"');
+            out.extend_from_slice(delta.as_bytes());
+            out.push(b'"');
+        } else {
+            let _ = serde_json::to_writer(&mut *out, delta);
+        }
         out.extend_from_slice(b"}\n\n");
     }
 
@@ -206,18 +213,17 @@ impl Events {
     /// `event: KIND` and the start of its data, `{"type":"KIND","sequence_number":N`; takes
     /// the next sequence number.
     fn head(&mut self, out: &mut Vec<u8>, kind: &str) {
-        let seq = self.seq.to_string();
-        self.seq += 1;
         for piece in [
             "event: ",
             kind,
             "\ndata: {\"type\":\"",
             kind,
             "\",\"sequence_number\":",
-            &seq,
         ] {
             out.extend_from_slice(piece.as_bytes());
         }
+        out.extend_from_slice(itoa::Buffer::new().format(self.seq).as_bytes());
+        self.seq += 1;
     }
 }
 
