@@ -106,15 +106,15 @@ def main():
     w("")
     w(
         "| system | mode | req/s @1 | p50 / p99 ms @1 | req/s @16 | p50 / p99 ms @16 | req/s @64 | p50 / p99 ms @64 "
-        "| @64 vs nginx hop | added p50 @1 vs upstream (ms) | errors |"
+        "| @64 vs nginx hop | CPU µs/req @64 | added p50 @1 vs upstream (ms) | errors |"
     )
-    w("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+    w("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
     for sys_, _ in SYSTEMS:
         for mode, mode_name in MODES:
             row = f"{sys_}/{mode}"
             reason = na_reason(data, sys_, row)
             if reason:
-                w(f"| {names[sys_]} | {mode_name} | {reason} |  |  |  |  |  |  |  |  |")
+                w(f"| {names[sys_]} | {mode_name} | {reason} |  |  |  |  |  |  |  |  |  |")
                 continue
             d = data.get(row, {})
             cells = []
@@ -135,7 +135,8 @@ def main():
             err = str(errors)
             if "after_load" in d:
                 err += " (" + d["after_load"][:80] + ")"
-            w(f"| {names[sys_]} | {mode_name} | " + " | ".join(cells) + f" | {ratio} | {added} | {err} |")
+            cpu = f(num(d.get("cpu_us_per_req@64")), 1)
+            w(f"| {names[sys_]} | {mode_name} | " + " | ".join(cells) + f" | {ratio} | {cpu} | {added} | {err} |")
     w("")
 
     # ---- first byte and memory
@@ -236,6 +237,10 @@ def main():
 - **req/s @N**: wrk with N kept-alive connections (2 threads, 1 for N=1) for the run length above.
   **p50 / p99**: wrk's latency percentiles at that load, whole response.
 - **@64 vs nginx hop**: req/s at 64 connections divided by the nginx hop's in the same mode.
+- **CPU µs/req @64**: user + system CPU the row's own processes used during the 64-connection run
+  (`/proc/PID/stat`), per request: the nginx rows their own nginx (the hop without the upstream behind
+  it), aimux its bridge (full link: bridge + proxy), the peers their process trees. Far steadier than
+  req/s on a shared box: use it to compare two builds.
 - **added p50 @1 vs upstream**: p50 at one connection minus the upstream alone's p50 in the same mode.
 - **errors**: socket errors + non-2xx responses over the three wrk runs.
 - **first byte / first text delta / whole answer**: medians over sequential requests on one kept-alive

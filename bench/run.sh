@@ -403,6 +403,25 @@ fi
 # ---------------------------------------------------------------------------------------------
 # Measurements
 
+# cpu_ticks PID...: user + system CPU of the processes so far, in clock ticks, summed
+cpu_ticks() {
+    local p s f t=0
+    for p in "$@"; do
+        s=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+        read -r -a f <<<"${s##*) }" # fields from the 3rd on: utime is the 14th, stime the 15th
+        t=$((t + f[11] + f[12]))
+    done
+    echo "$t"
+}
+# cpu_pids_for SYSTEM MODE: the processes whose CPU counts (the nginx rows: their own nginx)
+cpu_pids_for() {
+    case $1 in
+    upstream) echo "$UP_PID" ;;
+    hop) echo "$HOP_PID" ;;
+    *) pids_for "$1" "$2" ;;
+    esac
+}
+
 # wrk_point SYSTEM MODE CONNS DURATION: one wrk run; at 64 connections also samples RSS
 wrk_point() {
     local sys=$1 mode=$2 c=$3 d=$4 t=2 out line pid pids i
@@ -411,7 +430,10 @@ wrk_point() {
     BODY=$(body_for "$sys" "$mode") timeout 120 wrk -t"$t" -c"$c" -d"$d" --timeout 10s \
         -s "$BENCH/wrk/post.lua" "$(url_for "$sys" "$mode")" >"$out" 2>&1 &
     local wrk_pid=$!
+    local cpu_tree="" cpu0=0
     if ((c == 64)); then
+        for pid in $(cpu_pids_for "$sys" "$mode"); do cpu_tree+=" $(tree_pids "$pid")"; done
+        cpu0=$(cpu_ticks $cpu_tree)
         pids=$(pids_for "$sys" "$mode")
         declare -A peak=() tree=()
         i=0
@@ -434,6 +456,14 @@ wrk_point() {
     fi
     log "$sys/$mode c=$c: ${line#BENCH }"
     for kv in ${line#BENCH }; do rec "$sys/$mode" "${kv%%=*}@$c" "${kv#*=}"; done
+    if [[ -n $cpu_tree ]]; then
+        # CPU per request: far steadier than req/s on a shared box, and what a change must move.
+        local ticks requests
+        ticks=$(($(cpu_ticks $cpu_tree) - cpu0))
+        requests=$(sed -n 's/.* requests=\([0-9]*\).*/\1/p' <<<"$line")
+        ((requests > 0)) && rec "$sys/$mode" cpu_us_per_req@64 \
+            "$(awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" -v n="$requests" 'BEGIN { printf "%.1f", t * 1e6 / hz / n }')"
+    fi
 }
 
 for sys in "${SYSTEMS[@]}"; do
