@@ -5,6 +5,7 @@ mod common;
 mod bridge_http;
 mod codex_backend;
 mod codex_e2e;
+mod codex_faults;
 mod codex_integration;
 mod config_files;
 mod dashboard;
