@@ -270,6 +270,66 @@ fn provider_config(mock: &MockUpstream) -> String {
     )
 }
 
+/// SIGTERM while an answer still needs the proxy: the supervisor stops the bridge first and the
+/// proxy only once the bridge has drained, so the search round and the second model round the
+/// bridge starts after the signal (both through the proxy) still go through.
+#[test]
+fn sigterm_mid_answer_lets_its_search_round_through_the_proxy_finish() {
+    use crate::websearch::{MockSearch, search_call};
+    let search = MockSearch::start(false);
+    let first = match search_call("drain test") {
+        Reply::Sse(sse) => Reply::Sse(sse.delay_before(0, Duration::from_millis(800))),
+        other => other,
+    };
+    let mock = MockUpstream::with_replies([first, Reply::text("answered after the search")]);
+    let config = format!(
+        "{}\n[websearch]\nenabled = true\nurl = \"{}\"\n",
+        provider_config(&mock),
+        search.url
+    );
+    let env = TestEnv::new(Some(&config));
+    let mut sup = env.spawn(&["start", "--bridge-port", "0", "--proxy-port", "0"]);
+    let v = env.wait_running(&mut sup, "the start");
+    let base = v["bridge"]["base_url"].as_str().unwrap().to_owned();
+    let asking = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let resp = reqwest::Client::builder()
+                .no_proxy()
+                .build()
+                .unwrap()
+                .post(format!("{base}/responses"))
+                .json(&json!({
+                    "model": "a/m1", "stream": false, "input": "What is SSE?",
+                    "tools": [{"type": "web_search", "external_web_access": true}],
+                }))
+                .timeout(Duration::from_secs(20))
+                .send()
+                .await
+                .expect("request to the bridge");
+            let status = resp.status().as_u16();
+            (status, resp.json::<Value>().await.unwrap_or(Value::Null))
+        })
+    });
+    // The model is "thinking" (its first reply is 0.8 s away) when the signal comes.
+    mock.wait_for_chat_requests(1, READY);
+    signal(sup.pid(), libc::SIGTERM);
+    let (status, body) = asking.join().expect("request thread");
+    let why = format!("{body:#}\n{}", sup.stderr());
+    assert_eq!(status, 200, "{why}");
+    assert_eq!(output_text(&body), "answered after the search", "{why}");
+    assert_eq!(search.queries(), ["drain test"], "{why}");
+    assert_eq!(mock.chat_request_count(), 2, "{why}");
+    let exit = sup.wait_exit(Duration::from_secs(20));
+    assert!(
+        exit.success(),
+        "aimux start exits 0 after SIGTERM: {exit:?}\n{why}"
+    );
+}
+
 #[test]
 fn start_serves_heals_a_killed_bridge_and_stops_cleanly_on_sigterm() {
     let mock = MockUpstream::with_handler(|_| Reply::text("hello from the mock"));

@@ -13,14 +13,14 @@ use crate::common::{
 
 /// A SearXNG-shaped search server on 127.0.0.1:0 (its own thread and runtime, so it works from
 /// sync and async tests alike) that records the queries it got.
-struct MockSearch {
-    url: String,
+pub(crate) struct MockSearch {
+    pub(crate) url: String,
     queries: Arc<Mutex<Vec<String>>>,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
 impl MockSearch {
-    fn start(fail: bool) -> MockSearch {
+    pub(crate) fn start(fail: bool) -> MockSearch {
         let queries = Arc::new(Mutex::new(Vec::new()));
         let seen = queries.clone();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -72,7 +72,7 @@ impl MockSearch {
         }
     }
 
-    fn queries(&self) -> Vec<String> {
+    pub(crate) fn queries(&self) -> Vec<String> {
         self.queries.lock().unwrap().clone()
     }
 }
@@ -122,7 +122,7 @@ fn link(provider: &MockUpstream, search: &MockSearch) -> Link {
     }
 }
 
-fn search_call(query: &str) -> Reply {
+pub(crate) fn search_call(query: &str) -> Reply {
     Reply::sse([
         chat::role(),
         chat::tool_call_whole(
