@@ -233,6 +233,14 @@ fn port_of(v: &Value, child: &str) -> u16 {
 
 /// `POST {base_url}/responses` (non-streaming) on a throwaway runtime: (status, body).
 fn ask(base_url: &str, model: &str) -> (u16, Value) {
+    post_responses(
+        base_url,
+        json!({"model": model, "input": "hi", "stream": false}),
+    )
+}
+
+/// `POST {base_url}/responses` with `body` on a throwaway runtime: (status, body).
+fn post_responses(base_url: &str, body: Value) -> (u16, Value) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -243,7 +251,7 @@ fn ask(base_url: &str, model: &str) -> (u16, Value) {
             .build()
             .unwrap()
             .post(format!("{base_url}/responses"))
-            .json(&json!({"model": model, "input": "hi", "stream": false}))
+            .json(&body)
             .timeout(Duration::from_secs(20))
             .send()
             .await
@@ -292,27 +300,13 @@ fn sigterm_mid_answer_lets_its_search_round_through_the_proxy_finish() {
     let v = env.wait_running(&mut sup, "the start");
     let base = v["bridge"]["base_url"].as_str().unwrap().to_owned();
     let asking = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let resp = reqwest::Client::builder()
-                .no_proxy()
-                .build()
-                .unwrap()
-                .post(format!("{base}/responses"))
-                .json(&json!({
-                    "model": "a/m1", "stream": false, "input": "What is SSE?",
-                    "tools": [{"type": "web_search", "external_web_access": true}],
-                }))
-                .timeout(Duration::from_secs(20))
-                .send()
-                .await
-                .expect("request to the bridge");
-            let status = resp.status().as_u16();
-            (status, resp.json::<Value>().await.unwrap_or(Value::Null))
-        })
+        post_responses(
+            &base,
+            json!({
+                "model": "a/m1", "stream": false, "input": "What is SSE?",
+                "tools": [{"type": "web_search", "external_web_access": true}],
+            }),
+        )
     });
     // The model is "thinking" (its first reply is 0.8 s away) when the signal comes.
     mock.wait_for_chat_requests(1, READY);

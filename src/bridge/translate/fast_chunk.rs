@@ -90,6 +90,12 @@ impl<'a> Reader<'a> {
         null
     }
 
+    /// A field this reader leaves to serde: fine as long as it is `null` (and not repeated).
+    fn only_null(&mut self, seen: &mut u8, bit: u8) -> Option<()> {
+        first_sight(seen, bit)?;
+        self.null().then_some(())
+    }
+
     /// Walks the members of an object, calling `member` with each key (the reader is then at
     /// the member's value, which `member` must consume).
     fn object(
@@ -325,10 +331,8 @@ impl<'a> Reader<'a> {
                     }
                 }
                 // Usage and errors are rare and have their own shapes: serde reads them.
-                "usage" | "error" => {
-                    first_sight(&mut seen, if &*key == "usage" { 4 } else { 8 })?;
-                    r.null().then_some(())?;
-                }
+                "usage" => r.only_null(&mut seen, 4)?,
+                "error" => r.only_null(&mut seen, 8)?,
                 _ => r.skip(1)?,
             }
             Some(())
@@ -356,10 +360,8 @@ impl<'a> Reader<'a> {
                     choice.finish_reason = r.lenient(3)?;
                 }
                 // A whole completion's message, or usage per choice: serde reads those.
-                "message" | "usage" => {
-                    first_sight(&mut seen, if &*key == "message" { 8 } else { 16 })?;
-                    r.null().then_some(())?;
-                }
+                "message" => r.only_null(&mut seen, 8)?,
+                "usage" => r.only_null(&mut seen, 16)?,
                 _ => r.skip(3)?,
             }
             Some(())
@@ -377,10 +379,7 @@ impl<'a> Reader<'a> {
                 "reasoning" => (4, &mut delta.reasoning),
                 "refusal" => (8, &mut delta.refusal),
                 // Tool calls take serde's path.
-                "tool_calls" => {
-                    first_sight(&mut seen, 16)?;
-                    return r.null().then_some(());
-                }
+                "tool_calls" => return r.only_null(&mut seen, 16),
                 _ => return r.skip(5),
             };
             first_sight(&mut seen, bit)?;
