@@ -58,10 +58,7 @@ impl ServeOptions {
         ServeOptions {
             drain: DRAIN,
             header_timeout,
-            workers: std::env::var("AIMUX_WORKERS_HACK")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(cores.clamp(1, MAX_WORKERS)),
+            workers: cores.clamp(1, MAX_WORKERS),
         }
     }
 }

@@ -565,6 +565,18 @@ async fn attempt_http(
             retry: false,
         };
     }
+    if let Some(problem) = &wire_out.problem {
+        return Attempt::Failed {
+            error: UpstreamError {
+                status: 400,
+                kind: "invalid_request_error".into(),
+                code: "invalid_provider_config".into(),
+                message: problem.clone(),
+                retry_after: None,
+            },
+            retry: false,
+        };
+    }
     let model = raw_json(&target.model);
     let body = match serde_json::to_vec(&WithModel { raw, model: &model }) {
         Ok(b) => b,

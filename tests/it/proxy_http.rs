@@ -116,6 +116,30 @@ async fn fallback_chain_skips_a_failed_provider_before_the_first_byte() {
     );
 }
 
+/// A provider whose configured header cannot be sent fails alone, with the reason; the proxy
+/// starts and serves the other providers.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_header_that_cannot_be_sent_fails_only_its_provider() {
+    let a = MockUpstream::with_replies([Reply::text("from a")]);
+    let b = MockUpstream::with_replies([Reply::text("from b")]);
+    let extra = "[providers.a.headers]\n\"bad name\" = \"v\"\n";
+    let home = Home::new(&two_providers(&a, &b, extra));
+    let proxy = home.proxy();
+    let resp = chat_post(&proxy, hello("a/m1", false), true).await;
+    assert_eq!(resp.status(), 400);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "invalid_provider_config", "{body}");
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("providers.a.headers: \"bad name\""),
+        "{body}"
+    );
+    assert_eq!(a.chat_request_count(), 0);
+    let resp = chat_post(&proxy, hello("b/m2", false), true).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(b.chat_request_count(), 1);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn no_fallback_after_bytes_were_sent() {
     let a = MockUpstream::with_replies([Reply::reset_mid_stream([

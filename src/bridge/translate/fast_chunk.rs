@@ -205,14 +205,18 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// A string, `None` for `null` or any other value (serde's lenient strings).
-    fn lenient(&mut self, depth: usize) -> Option<Option<Cow<'a, str>>> {
+    /// A string, or `None` for `null`, `true` or `false` (serde's lenient strings). Numbers,
+    /// arrays and objects are left to serde, which reads them whole (and rejects a number out
+    /// of range there, where a skipped field's would pass).
+    fn lenient(&mut self) -> Option<Option<Cow<'a, str>>> {
         self.ws();
-        if self.peek()? == b'"' {
-            return self.string().map(Some);
+        match self.peek()? {
+            b'"' => self.string().map(Some),
+            b'n' => self.literal(b"null").map(|()| None),
+            b't' => self.literal(b"true").map(|()| None),
+            b'f' => self.literal(b"false").map(|()| None),
+            _ => None,
         }
-        self.skip(depth)?;
-        Some(None)
     }
 
     /// Any JSON value, checked but not kept. Strings with `\u` escapes are left to serde.
@@ -319,7 +323,7 @@ impl<'a> Reader<'a> {
             match &*key {
                 "model" => {
                     first_sight(&mut seen, 1)?;
-                    chunk.model = r.lenient(1)?;
+                    chunk.model = r.lenient()?;
                 }
                 "choices" => {
                     first_sight(&mut seen, 2)?;
@@ -357,7 +361,7 @@ impl<'a> Reader<'a> {
                 }
                 "finish_reason" => {
                     first_sight(&mut seen, 4)?;
-                    choice.finish_reason = r.lenient(3)?;
+                    choice.finish_reason = r.lenient()?;
                 }
                 // A whole completion's message, or usage per choice: serde reads those.
                 "message" => r.only_null(&mut seen, 8)?,
@@ -383,7 +387,7 @@ impl<'a> Reader<'a> {
                 _ => return r.skip(5),
             };
             first_sight(&mut seen, bit)?;
-            *slot = r.lenient(5)?;
+            *slot = r.lenient()?;
             Some(())
         })?;
         Some(delta)
@@ -465,7 +469,7 @@ mod tests {
             r#"{"choices":[{"index":0,"delta":{"reasoning_content":"think","content":null}}],"usage":null}"#,
             r#"{"choices":[{"index":0,"delta":{"reasoning":"r"},"finish_reason":"stop"}]}"#,
             r#"{"choices":[{"index":1,"delta":{"refusal":"no"}},{"index":0,"delta":{}}]}"#,
-            r#"{"choices":[],"model":{"odd":[1,2.5e-3,-0,true,false,null,"s"]}}"#,
+            r#"{"choices":[],"model":true,"created":1e400,"x":{"odd":[1,2.5e-3,-0,false,null,"s"]}}"#,
             r#"{"choices":null}"#,
             " { \"choices\" : [ { \"delta\" : { \"content\" : \"x\" } , \"index\" : null } ] } \n",
             "{}",
@@ -479,6 +483,10 @@ mod tests {
     fn other_shapes_are_left_to_serde() {
         let cases = [
             r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0}]}}]}"#,
+            // serde reads these whole, and rejects the number out of range
+            r#"{"model":1e400,"choices":[]}"#,
+            r#"{"choices":[{"delta":{"content":{"a":[1e400]}}}]}"#,
+            r#"{"choices":[{"delta":{"reasoning":7}}]}"#,
             r#"{"choices":[],"usage":{"prompt_tokens":1}}"#,
             r#"{"error":{"message":"x"}}"#,
             r#"{"choices":[{"index":0,"message":{"content":"whole"}}]}"#,
@@ -523,6 +531,8 @@ mod tests {
             Just("7".to_owned()),
             Just("-1".to_owned()),
             Just("1.5e3".to_owned()),
+            Just("1e400".to_owned()),
+            Just("-12345678901234567890123".to_owned()),
             Just("01".to_owned()),
             Just("4294967296".to_owned()),
             Just("[]".to_owned()),
