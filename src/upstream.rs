@@ -141,6 +141,45 @@ pub fn unix_millis() -> i64 {
         .unwrap_or(0)
 }
 
+/// A client builder that reaches loopback hosts directly and everything else the way the
+/// environment says (`https_proxy`, `http_proxy`, `all_proxy`, either case, minus `no_proxy`).
+///
+/// reqwest's own system-proxy support sends `http://127.0.0.1` through `http_proxy` too, so on a
+/// machine with a corporate proxy set the bridge's requests to the local proxy, and the proxy's to
+/// a local model server, went to a proxy elsewhere that cannot reach this machine's loopback.
+pub fn client_builder() -> reqwest::ClientBuilder {
+    client_builder_with(|name| std::env::var(name).ok())
+}
+
+fn client_builder_with(env: impl Fn(&str) -> Option<String>) -> reqwest::ClientBuilder {
+    let var = |names: [&str; 2]| {
+        names
+            .into_iter()
+            .find_map(|n| env(n).filter(|v| !v.trim().is_empty()))
+    };
+    let mut bypass: Vec<String> = var(["no_proxy", "NO_PROXY"])
+        .map(|v| v.split(',').map(|s| s.trim().to_owned()).collect())
+        .unwrap_or_default();
+    bypass.extend(["localhost", "127.0.0.0/8", "::1"].map(String::from));
+    bypass.retain(|s| !s.is_empty());
+    let bypass = reqwest::NoProxy::from_string(&bypass.join(","));
+    let mut builder = reqwest::Client::builder().no_proxy();
+    type MakeProxy = fn(&str) -> reqwest::Result<reqwest::Proxy>;
+    let kinds: [([&str; 2], MakeProxy); 3] = [
+        (["https_proxy", "HTTPS_PROXY"], |u| reqwest::Proxy::https(u)),
+        (["http_proxy", "HTTP_PROXY"], |u| reqwest::Proxy::http(u)),
+        (["all_proxy", "ALL_PROXY"], |u| reqwest::Proxy::all(u)),
+    ];
+    for (names, make) in kinds {
+        match var(names).map(|url| make(&url)) {
+            Some(Ok(proxy)) => builder = builder.proxy(proxy.no_proxy(bypass.clone())),
+            Some(Err(e)) => tracing::warn!("ignoring {}: {e}", names[1]),
+            None => {}
+        }
+    }
+    builder
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

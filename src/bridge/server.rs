@@ -88,7 +88,7 @@ impl BridgeState {
             );
         }
         let client = ThreadClient::new(move || {
-            reqwest::Client::builder()
+            crate::upstream::client_builder()
                 .default_headers(headers.clone())
                 .connect_timeout(Duration::from_secs(10))
                 .read_timeout(Duration::from_secs(600))

@@ -157,8 +157,7 @@ pub async fn providers(inp: &Inputs, link: &Link) -> Vec<Check> {
             ),
             _ => None,
         });
-    let client = reqwest::Client::builder()
-        .no_proxy()
+    let client = crate::upstream::client_builder()
         .build()
         .unwrap_or_default();
     let mut rows: Vec<(String, RowFuture<'_>)> = Vec::new();

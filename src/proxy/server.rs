@@ -76,7 +76,7 @@ impl ProxyState {
     pub fn new(registry: Registry, opts: ProxyOptions) -> anyhow::Result<Self> {
         let connect_timeout = opts.connect_timeout;
         let client = ThreadClient::new(move || {
-            reqwest::Client::builder()
+            crate::upstream::client_builder()
                 .connect_timeout(connect_timeout)
                 .tcp_nodelay(true)
                 .pool_idle_timeout(Duration::from_secs(90))

@@ -118,6 +118,59 @@ async fn non_streaming_request_gets_one_response_object() {
     assert_eq!(sent.header("accept"), Some("application/json"));
 }
 
+/// With a proxy set in the environment (as on many company machines), a loopback upstream (the
+/// aimux proxy, a local model server) is still reached directly, and any other host through
+/// the proxy.
+#[tokio::test(flavor = "multi_thread")]
+async fn proxy_variables_never_apply_to_loopback_but_do_to_other_hosts() {
+    let dead = TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_proxy = format!("http://{}", dead.local_addr().unwrap());
+    drop(dead);
+    let proxy_env = |url: &str| -> Vec<(String, String)> {
+        [
+            "http_proxy",
+            "HTTP_PROXY",
+            "https_proxy",
+            "HTTPS_PROXY",
+            "all_proxy",
+            "ALL_PROXY",
+        ]
+        .into_iter()
+        .map(|k| (k.to_owned(), url.to_owned()))
+        .collect()
+    };
+    let spawn = |upstream: String, envs| {
+        Bridge::spawn_with(BridgeOptions {
+            upstream,
+            args: vec![],
+            envs,
+            subcommand: None,
+        })
+    };
+
+    // Loopback: direct, though every proxy variable points at a closed port.
+    let mock = MockUpstream::with_replies([Reply::text("direct")]);
+    let bridge = spawn(mock.base_url(), proxy_env(&dead_proxy));
+    let resp = post(&bridge, &simple_request(false)).await;
+    assert_eq!(resp.status(), 200, "{}", bridge.stderr());
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["output"][0]["content"][0]["text"], "direct");
+
+    // Another host: through the proxy (here a mock that answers whatever it is asked to fetch).
+    let proxy = MockUpstream::with_replies([Reply::text("via the proxy")]);
+    let proxy_url = proxy.base_url();
+    let proxy_root = proxy_url.trim_end_matches("/v1");
+    let bridge = spawn(
+        "http://provider.invalid/v1".to_owned(),
+        proxy_env(proxy_root),
+    );
+    let resp = post(&bridge, &simple_request(false)).await;
+    assert_eq!(resp.status(), 200, "{}", bridge.stderr());
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["output"][0]["content"][0]["text"], "via the proxy");
+    assert_eq!(proxy.requests()[0].header("host"), Some("provider.invalid"));
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn non_streaming_upstream_reply_becomes_a_stream() {
     let mock = MockUpstream::with_replies([Reply::completion("Whole reply")]);
