@@ -116,6 +116,31 @@ async fn fallback_chain_skips_a_failed_provider_before_the_first_byte() {
     );
 }
 
+/// A proxy set in the environment is not used for a provider on this machine (a local model
+/// server): it is reached directly.
+#[tokio::test(flavor = "multi_thread")]
+async fn proxy_variables_do_not_apply_to_a_local_provider() {
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_proxy = format!("http://{}", dead.local_addr().unwrap());
+    drop(dead);
+    let a = MockUpstream::with_replies([Reply::text("from a")]);
+    let b = MockUpstream::with_replies([Reply::text("from b")]);
+    let home = Home::new(&two_providers(&a, &b, ""));
+    let mut envs = home.envs();
+    for k in ["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"] {
+        envs.push((k.into(), dead_proxy.clone()));
+    }
+    let proxy = Bridge::spawn_with(BridgeOptions {
+        upstream: String::new(),
+        args: vec![],
+        envs,
+        subcommand: Some("proxy".into()),
+    });
+    let resp = chat_post(&proxy, hello("a/m1", false), true).await;
+    assert_eq!(resp.status(), 200, "{}", proxy.stderr());
+    assert_eq!(a.chat_request_count(), 1);
+}
+
 /// A provider whose configured header cannot be sent fails alone, with the reason; the proxy
 /// starts and serves the other providers.
 #[tokio::test(flavor = "multi_thread")]
