@@ -34,10 +34,17 @@ impl Home {
     }
 
     fn proxy(&self) -> Bridge {
+        self.proxy_with(Vec::new())
+    }
+
+    /// The proxy, with `extra` variables on top of [`Home::envs`].
+    fn proxy_with(&self, extra: Vec<(String, String)>) -> Bridge {
+        let mut envs = self.envs();
+        envs.extend(extra);
         Bridge::spawn_with(BridgeOptions {
             upstream: String::new(),
             args: vec![],
-            envs: self.envs(),
+            envs,
             subcommand: Some("proxy".into()),
         })
     }
@@ -126,16 +133,11 @@ async fn proxy_variables_do_not_apply_to_a_local_provider() {
     let a = MockUpstream::with_replies([Reply::text("from a")]);
     let b = MockUpstream::with_replies([Reply::text("from b")]);
     let home = Home::new(&two_providers(&a, &b, ""));
-    let mut envs = home.envs();
-    for k in ["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"] {
-        envs.push((k.into(), dead_proxy.clone()));
-    }
-    let proxy = Bridge::spawn_with(BridgeOptions {
-        upstream: String::new(),
-        args: vec![],
-        envs,
-        subcommand: Some("proxy".into()),
-    });
+    let proxy = home.proxy_with(
+        ["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"]
+            .map(|k| (k.to_owned(), dead_proxy.clone()))
+            .to_vec(),
+    );
     let resp = chat_post(&proxy, hello("a/m1", false), true).await;
     assert_eq!(resp.status(), 200, "{}", proxy.stderr());
     assert_eq!(a.chat_request_count(), 1);
@@ -528,14 +530,10 @@ async fn codex_backend_through_the_proxy() {
         codex_bin().display().to_string(),
         exec_home.codex_home().display().to_string(),
     ));
-    let mut envs = home.envs();
-    envs.push(("TMPDIR".into(), exec_home.tmp().display().to_string()));
-    let proxy = Bridge::spawn_with(BridgeOptions {
-        upstream: String::new(),
-        args: vec![],
-        envs,
-        subcommand: Some("proxy".into()),
-    });
+    let proxy = home.proxy_with(vec![(
+        "TMPDIR".into(),
+        exec_home.tmp().display().to_string(),
+    )]);
     let resp = chat_post(&proxy, hello("codex", true), true).await;
     assert_eq!(resp.status(), 200, "{}", proxy.stderr());
     assert_eq!(resp.headers()["x-aimux-route"], "codex");
