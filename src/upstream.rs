@@ -148,14 +148,10 @@ pub fn unix_millis() -> i64 {
 /// machine with a corporate proxy set the bridge's requests to the local proxy, and the proxy's to
 /// a local model server, went to a proxy elsewhere that cannot reach this machine's loopback.
 pub fn client_builder() -> reqwest::ClientBuilder {
-    client_builder_with(|name| std::env::var(name).ok())
-}
-
-fn client_builder_with(env: impl Fn(&str) -> Option<String>) -> reqwest::ClientBuilder {
     let var = |names: [&str; 2]| {
         names
             .into_iter()
-            .find_map(|n| env(n).filter(|v| !v.trim().is_empty()))
+            .find_map(|n| std::env::var(n).ok().filter(|v| !v.trim().is_empty()))
     };
     let mut bypass: Vec<String> = var(["no_proxy", "NO_PROXY"])
         .map(|v| v.split(',').map(|s| s.trim().to_owned()).collect())

@@ -9,7 +9,7 @@ use super::inputs::Inputs;
 use super::link::{Link, RESTART, is_loopback_url};
 use super::local::read_credentials;
 use super::{Check, Status};
-use crate::proxy::registry::{Detected, Provider, ProviderKind, Registry};
+use crate::proxy::registry::{Detected, Outbound, Provider, ProviderKind, Registry};
 use crate::supervisor::health::{self, Health};
 
 /// Codex CLI versions aimux is tested with (`major.minor`).
@@ -26,21 +26,12 @@ pub enum Probe {
     Skipped(&'static str),
 }
 
-async fn probe_models(
-    client: &reqwest::Client,
-    base_url: &str,
-    key: Option<&str>,
-    headers: &[(String, String)],
-) -> Probe {
-    let mut req = client
-        .get(format!("{base_url}/models"))
+/// `GET /models` with what every request to the provider carries (its key and headers).
+async fn probe_models(client: &reqwest::Client, outbound: &Outbound) -> Probe {
+    let req = client
+        .get(outbound.models_url.clone())
+        .headers(outbound.headers.clone())
         .timeout(PROBE_TIMEOUT);
-    if let Some(k) = key {
-        req = req.bearer_auth(k);
-    }
-    for (k, v) in headers {
-        req = req.header(k, v);
-    }
     match req.send().await {
         Ok(resp) => Probe::Status(resp.status().as_u16()),
         Err(e) if e.is_timeout() => {
@@ -167,7 +158,7 @@ pub async fn providers(inp: &Inputs, link: &Link) -> Vec<Check> {
             key,
             key_source: var,
             key_required,
-            headers,
+            outbound,
             ..
         } = &p.kind
         else {
@@ -194,10 +185,15 @@ pub async fn providers(inp: &Inputs, link: &Link) -> Vec<Check> {
             rows.push((p.name.clone(), Box::pin(async move { check })));
             continue;
         }
+        if let Some(problem) = &outbound.problem {
+            let check =
+                Check::fail(&id, problem.clone()).hint(format!("correct it, then {RESTART}"));
+            rows.push((p.name.clone(), Box::pin(async move { check })));
+            continue;
+        }
         let note = key_source(p, inp);
         let client = client.clone();
         let offline = inp.offline && !is_loopback_url(base_url);
-        let secret = key.clone();
         let name = p.name.clone();
         rows.push((
             p.name.clone(),
@@ -205,13 +201,7 @@ pub async fn providers(inp: &Inputs, link: &Link) -> Vec<Check> {
                 let probe = if offline {
                     Probe::Skipped("--offline")
                 } else {
-                    probe_models(
-                        &client,
-                        base_url,
-                        secret.as_ref().map(|s| s.expose()),
-                        headers,
-                    )
-                    .await
+                    probe_models(&client, outbound).await
                 };
                 provider_verdict(&name, base_url, note.as_deref(), &probe, listed)
             }),

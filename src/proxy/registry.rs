@@ -48,6 +48,7 @@ pub enum Origin {
 pub struct Outbound {
     pub chat_url: reqwest::Url,
     pub responses_url: reqwest::Url,
+    pub models_url: reqwest::Url,
     /// `Authorization` (marked sensitive) and the provider's extra headers.
     pub headers: reqwest::header::HeaderMap,
     /// Why this provider's requests cannot be sent as configured (a key or header that is not a
@@ -61,7 +62,7 @@ impl Outbound {
         name: &str,
         base_url: &str,
         key: Option<&Secret>,
-        extra: &[(String, String)],
+        extra: Option<&BTreeMap<String, String>>,
     ) -> Result<Self, String> {
         use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
         let url = |path: &str| {
@@ -84,7 +85,7 @@ impl Outbound {
                 }
             }
         }
-        for (k, v) in extra {
+        for (k, v) in extra.into_iter().flatten() {
             match (
                 HeaderName::from_bytes(k.as_bytes()),
                 HeaderValue::from_str(v),
@@ -102,6 +103,7 @@ impl Outbound {
         Ok(Outbound {
             chat_url: url("chat/completions")?,
             responses_url: url("responses")?,
+            models_url: url("models")?,
             headers,
             problem,
         })
@@ -116,10 +118,10 @@ pub enum ProviderKind {
         /// Where the key should come from, for the hint when it is missing.
         key_source: Option<String>,
         key_required: bool,
-        headers: Vec<(String, String)>,
         timeout: Option<Duration>,
-        /// Built once: the endpoint URLs and the request headers every call sends.
-        wire_out: Arc<Outbound>,
+        /// Built once: the endpoint URLs and the request headers (key and the config's
+        /// `headers`) every call sends.
+        outbound: Box<Outbound>,
     },
     /// The `codex exec` backend.
     Codex,
@@ -248,15 +250,8 @@ fn http_provider(
             models.push(info);
         }
     }
-    let headers: Vec<(String, String)> = file
-        .map(|f| {
-            f.headers
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect()
-        })
-        .unwrap_or_default();
-    let wire_out = Arc::new(Outbound::new(name, &base_url, key.as_ref(), &headers)?);
+    let extra = file.map(|f| &f.headers);
+    let outbound = Box::new(Outbound::new(name, &base_url, key.as_ref(), extra)?);
     Ok(Provider {
         name: name.to_owned(),
         kind: ProviderKind::Http {
@@ -264,9 +259,8 @@ fn http_provider(
             key,
             key_source: env_key,
             key_required,
-            headers,
             timeout: file.and_then(|f| f.timeout_s).map(Duration::from_secs),
-            wire_out,
+            outbound,
         },
         models,
         live: RwLock::new(Vec::new()),
@@ -442,18 +436,18 @@ mod tests {
         assert_eq!(mine.model_info("m2").and_then(|m| m.context), Some(1000));
         assert!(reg.get("ds").unwrap().has_model("deepseek-chat"));
         // Endpoints and headers are built once, the key sent as a sensitive bearer.
-        let ProviderKind::Http { wire_out, .. } = &reg.get("ds").unwrap().kind else {
+        let ProviderKind::Http { outbound, .. } = &reg.get("ds").unwrap().kind else {
             panic!()
         };
         assert_eq!(
-            wire_out.chat_url.as_str(),
+            outbound.chat_url.as_str(),
             "https://api.deepseek.com/v1/chat/completions"
         );
-        assert!(wire_out.responses_url.as_str().ends_with("/v1/responses"));
-        let auth = &wire_out.headers[reqwest::header::AUTHORIZATION];
+        assert!(outbound.responses_url.as_str().ends_with("/v1/responses"));
+        let auth = &outbound.headers[reqwest::header::AUTHORIZATION];
         assert_eq!(auth, "Bearer k");
         assert!(auth.is_sensitive());
-        assert_eq!(wire_out.problem, None);
+        assert_eq!(outbound.problem, None);
     }
 
     #[test]
@@ -469,10 +463,10 @@ mod tests {
         let reg =
             Registry::build(&file, &env, &Credentials::default(), Detected::default()).unwrap();
         let problem = |name: &str| {
-            let ProviderKind::Http { wire_out, .. } = &reg.get(name).unwrap().kind else {
+            let ProviderKind::Http { outbound, .. } = &reg.get(name).unwrap().kind else {
                 panic!()
             };
-            wire_out.problem.clone()
+            outbound.problem.clone()
         };
         let a = problem("a").unwrap();
         assert!(a.contains("providers.a.headers: \"bad name\""), "{a}");

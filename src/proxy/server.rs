@@ -537,7 +537,7 @@ async fn attempt_http(
         key_source,
         key_required,
         timeout,
-        wire_out,
+        outbound,
         ..
     } = &target.provider.kind
     else {
@@ -545,6 +545,17 @@ async fn attempt_http(
             error: UpstreamError::invalid_stream("not an HTTP provider"),
             retry: false,
         };
+    };
+    // Requests that cannot be sent as configured: the provider's own fault, not retried on it.
+    let refused = |code: &str, message: String| Attempt::Failed {
+        error: UpstreamError {
+            status: 400,
+            kind: "invalid_request_error".into(),
+            code: code.into(),
+            message,
+            retry_after: None,
+        },
+        retry: false,
     };
     if *key_required && key.is_none() {
         let hint = match key_source {
@@ -554,28 +565,11 @@ async fn attempt_http(
             ),
             None => format!("add [{}] api_key to credentials.toml", target.provider.name),
         };
-        return Attempt::Failed {
-            error: UpstreamError {
-                status: 400,
-                kind: "invalid_request_error".into(),
-                code: "missing_api_key".into(),
-                message: format!("provider {} has no API key: {hint}", target.provider.name),
-                retry_after: None,
-            },
-            retry: false,
-        };
+        let message = format!("provider {} has no API key: {hint}", target.provider.name);
+        return refused("missing_api_key", message);
     }
-    if let Some(problem) = &wire_out.problem {
-        return Attempt::Failed {
-            error: UpstreamError {
-                status: 400,
-                kind: "invalid_request_error".into(),
-                code: "invalid_provider_config".into(),
-                message: problem.clone(),
-                retry_after: None,
-            },
-            retry: false,
-        };
+    if let Some(problem) = &outbound.problem {
+        return refused("invalid_provider_config", problem.clone());
     }
     let model = raw_json(&target.model);
     let body = match serde_json::to_vec(&WithModel { raw, model: &model }) {
@@ -583,14 +577,14 @@ async fn attempt_http(
         Err(e) => return Attempt::Final(ApiError::invalid_request(e.to_string()).into_response()),
     };
     let url = match api {
-        Api::Chat => &wire_out.chat_url,
-        Api::Responses => &wire_out.responses_url,
+        Api::Chat => &outbound.chat_url,
+        Api::Responses => &outbound.responses_url,
     };
     let req = state
         .client
         .get()
         .post(url.clone())
-        .headers(wire_out.headers.clone())
+        .headers(outbound.headers.clone())
         .header(header::CONTENT_TYPE, "application/json")
         .header(header::ACCEPT, crate::upstream::accept(ctx.stream))
         .body(body);
@@ -1126,26 +1120,18 @@ pub fn model_entry(provider: &Provider, id: &str) -> Value {
 }
 
 async fn fetch_live(state: &ProxyState, provider: &Provider) -> Option<Vec<String>> {
-    let ProviderKind::Http {
-        base_url,
-        key,
-        headers,
-        ..
-    } = &provider.kind
-    else {
+    let ProviderKind::Http { outbound, .. } = &provider.kind else {
         return None;
     };
-    let mut req = state
+    if outbound.problem.is_some() {
+        return None;
+    }
+    let req = state
         .client
         .get()
-        .get(format!("{base_url}/models"))
+        .get(outbound.models_url.clone())
+        .headers(outbound.headers.clone())
         .timeout(Duration::from_secs(3));
-    if let Some(k) = key {
-        req = req.bearer_auth(k.expose());
-    }
-    for (k, v) in headers {
-        req = req.header(k, v);
-    }
     let resp = req.send().await.ok()?;
     if !resp.status().is_success() {
         return None;

@@ -512,6 +512,21 @@ fn doctor_verdicts_on_broken_links() {
     only_problems(&report, &["provider.a"]);
     homes.unset.clear();
 
+    // A key that cannot be sent (a stray line break): said so, the key not shown.
+    homes.set("MOCK_KEY", "sk-broken\nkey");
+    let (code, report) = homes.doctor_json();
+    assert_eq!(code, Some(1), "{report:#}");
+    expect(
+        &report,
+        "provider.a",
+        "fail",
+        &["provider a's API key is not a valid header value"],
+        &["correct it, then "],
+    );
+    assert!(!report.to_string().contains("sk-broken"), "{report:#}");
+    only_problems(&report, &["provider.a"]);
+    homes.set("MOCK_KEY", KEY);
+
     // A credentials file others can read: the proxy would refuse it.
     let creds = homes.path("aimux/credentials.toml");
     fs::write(&creds, format!("[a]\napi_key = \"{FILE_KEY}\"\n")).unwrap();
