@@ -324,7 +324,9 @@ async fn responses_inner(
     }
     let translated = translate_request_with(request, &opts)
         .map_err(|e| ApiError::invalid_request(e.message.clone()).with_param(e.param))?;
-    let chat_body = serde_json::to_vec(&translated.chat)
+    // The Chat request is about as long as the Responses one: one buffer, not a doubling series.
+    let mut chat_body = Vec::with_capacity(body.len() + body.len() / 8 + 4096);
+    serde_json::to_writer(&mut chat_body, &translated.chat)
         .map_err(|e| ApiError::invalid_request(format!("cannot encode upstream request: {e}")))?;
     let estimated_input = (body.len() as u64).div_ceil(4);
     let translator = StreamTranslator::new(

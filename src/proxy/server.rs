@@ -1,6 +1,7 @@
 //! The proxy's HTTP surface: `POST /v1/chat/completions` routed by model with fallback before
 //! the first byte, `GET /v1/models` aggregated over providers, `GET /health`.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex, RwLock};
@@ -164,7 +165,7 @@ fn authorize(state: &ProxyState, headers: &HeaderMap) -> Result<String, ApiError
     if let Some(s) = headers.get(secret::HEADER).and_then(|v| v.to_str().ok())
         && constant_time_eq(s, &state.opts.secret)
     {
-        return Ok("bridge".to_owned());
+        return Ok(BRIDGE.to_owned());
     }
     let bearer = headers
         .get(header::AUTHORIZATION)
@@ -208,13 +209,114 @@ struct Ctx {
     stream: bool,
 }
 
-type RawMap = BTreeMap<String, Box<RawValue>>;
+/// A request body's top level: each value is the client's JSON text, borrowed from the body
+/// (a multi-megabyte history is neither rebuilt nor copied) unless an agent replaced it.
+type RawMap<'a> = BTreeMap<String, Cow<'a, RawValue>>;
 
-/// A request body with its `model` replaced, written without copying the (possibly megabytes
-/// of) other fields first.
+/// Parses the top level of a request body, borrowing the values.
+fn parse_top_level(body: &[u8]) -> serde_json::Result<RawMap<'_>> {
+    let borrowed: BTreeMap<String, &RawValue> = serde_json::from_slice(body)?;
+    Ok(borrowed
+        .into_iter()
+        .map(|(k, v)| (k, Cow::Borrowed(v)))
+        .collect())
+}
+
+/// The client name of requests that carry the internal secret: the aimux bridge's.
+const BRIDGE: &str = "bridge";
+
+/// A top-level string field.
+fn raw_str(raw: &RawMap, key: &str) -> Option<String> {
+    raw.get(key)
+        .and_then(|v| serde_json::from_str::<String>(v.get()).ok())
+}
+
+/// A request body as the proxy forwards it.
+enum Payload<'a> {
+    /// Parsed at the top level (and perhaps edited).
+    Parsed(RawMap<'a>),
+    /// A Chat request the bridge wrote (serde_json, from its own types), read only as far as
+    /// its leading `model` and `stream`: `rest` is the body from the comma after the model on.
+    Bridged { body: &'a [u8], rest: &'a [u8] },
+}
+
+impl<'a> Payload<'a> {
+    /// The top level, parsed now if it was not.
+    fn parsed(&self) -> serde_json::Result<Cow<'_, RawMap<'a>>> {
+        match self {
+            Payload::Parsed(raw) => Ok(Cow::Borrowed(raw)),
+            Payload::Bridged { body, .. } => parse_top_level(body).map(Cow::Owned),
+        }
+    }
+
+    /// The body to send, with `model` as the provider's.
+    fn with_model(&self, model: &RawValue) -> serde_json::Result<Vec<u8>> {
+        match self {
+            Payload::Parsed(raw) => WithModel { raw, model }.to_vec(),
+            Payload::Bridged { rest, .. } => {
+                let mut out = Vec::with_capacity(MODEL_KEY.len() + model.get().len() + rest.len());
+                out.extend_from_slice(MODEL_KEY);
+                out.extend_from_slice(model.get().as_bytes());
+                out.extend_from_slice(rest);
+                Ok(out)
+            }
+        }
+    }
+}
+
+const MODEL_KEY: &[u8] = br#"{"model":"#;
+
+/// What the proxy reads of a request the bridge wrote.
+#[derive(Debug, PartialEq)]
+struct BridgedHead<'a> {
+    model: String,
+    stream: bool,
+    rest: &'a [u8],
+}
+
+/// The leading `"model"` and `"stream"` of a Chat request body as the bridge writes it (compact,
+/// those two fields first: `ChatRequest`), or `None` for any other shape, which is then parsed.
+/// Parsing the rest, often megabytes of history the bridge has just written from its own types,
+/// would only repeat the bridge's work; the provider reads it in any case.
+fn bridged_head(body: &[u8]) -> Option<BridgedHead<'_>> {
+    let after_key = body.strip_prefix(MODEL_KEY)?;
+    let mut values = serde_json::Deserializer::from_slice(after_key).into_iter::<String>();
+    let model = values.next()?.ok()?;
+    let rest = &after_key[values.byte_offset()..];
+    let flag = rest.strip_prefix(br#","stream":"#)?;
+    let stream = if flag.starts_with(b"true,") {
+        true
+    } else if flag.starts_with(b"false,") {
+        false
+    } else {
+        return None;
+    };
+    Some(BridgedHead {
+        model,
+        stream,
+        rest,
+    })
+}
+
+/// A request body with its `model` replaced.
 struct WithModel<'a> {
-    raw: &'a RawMap,
+    raw: &'a RawMap<'a>,
     model: &'a RawValue,
+}
+
+impl WithModel<'_> {
+    /// The body as JSON, written into one buffer of the right size.
+    fn to_vec(&self) -> serde_json::Result<Vec<u8>> {
+        // Each entry is its key, its value and four bytes of quotes, colon and comma.
+        let len: usize = self
+            .raw
+            .iter()
+            .map(|(k, v)| k.len() + v.get().len() + 4)
+            .sum();
+        let mut out = Vec::with_capacity(len + self.model.get().len() + 16);
+        serde_json::to_writer(&mut out, self)?;
+        Ok(out)
+    }
 }
 
 impl serde::Serialize for WithModel<'_> {
@@ -283,31 +385,38 @@ async fn serve_api(
         Ok(b) => b,
         Err(e) => return e.into_response(),
     };
-    // Only the top level is parsed: a multi-megabyte history is forwarded without being rebuilt.
-    let mut raw: RawMap = match serde_json::from_slice(&body) {
-        Ok(m) => m,
-        Err(e) => {
-            return ApiError::invalid_request(format!("invalid request body: {e}")).into_response();
+    // The bridge's own requests are read only as far as their leading `model` and `stream`;
+    // anything else has its top level parsed. Either way a multi-megabyte history is forwarded
+    // without being rebuilt.
+    let bridged = (client == BRIDGE).then(|| bridged_head(&body)).flatten();
+    let (requested, stream, mut payload) = match bridged {
+        Some(head) => {
+            let payload = Payload::Bridged {
+                body: &body,
+                rest: head.rest,
+            };
+            (head.model, head.stream, payload)
+        }
+        None => {
+            let raw = match parse_top_level(&body) {
+                Ok(m) => m,
+                Err(e) => {
+                    return ApiError::invalid_request(format!("invalid request body: {e}"))
+                        .into_response();
+                }
+            };
+            let Some(requested) = raw_str(&raw, "model") else {
+                return ApiError::invalid_request("`model` is required")
+                    .with_param(Some("model"))
+                    .into_response();
+            };
+            let stream = raw
+                .get("stream")
+                .and_then(|v| serde_json::from_str::<bool>(v.get()).ok())
+                .unwrap_or(false);
+            (requested, stream, Payload::Parsed(raw))
         }
     };
-    let get_str = |raw: &RawMap, k: &str| {
-        raw.get(k)
-            .and_then(|v| serde_json::from_str::<String>(v.get()).ok())
-    };
-    let Some(requested) = get_str(&raw, "model") else {
-        return ApiError::invalid_request("`model` is required")
-            .with_param(Some("model"))
-            .into_response();
-    };
-    let stream = raw
-        .get("stream")
-        .and_then(|v| serde_json::from_str::<bool>(v.get()).ok())
-        .unwrap_or(false);
-    let session = headers
-        .get("x-aimux-session")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| get_str(&raw, "user"));
     let agent_header = headers.get("x-aimux-agent").and_then(|v| v.to_str().ok());
 
     let registry = state.registry();
@@ -356,6 +465,13 @@ async fn serve_api(
         .into_response();
     }
     if let Some((_, agent)) = &plan.agent {
+        let mut raw = match payload.parsed() {
+            Ok(raw) => raw.into_owned(),
+            Err(e) => {
+                return ApiError::invalid_request(format!("invalid request body: {e}"))
+                    .into_response();
+            }
+        };
         let applied = match api {
             Api::Chat => apply_agent(&mut raw, agent),
             Api::Responses => apply_agent_instructions(&mut raw, agent),
@@ -363,21 +479,26 @@ async fn serve_api(
         if let Err(e) = applied {
             return e.into_response();
         }
+        payload = Payload::Parsed(raw);
     }
+    let session = headers
+        .get("x-aimux-session")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let ctx = Ctx {
         started,
         client,
         requested,
         stream,
     };
-    route(&state, plan, raw, ctx, session, api).await
+    route(&state, plan, payload, ctx, session, api).await
 }
 
 /// The code of the 400 that tells the bridge to pass a Responses request through.
 pub const WRONG_API_RESPONSES: &str = "use_responses_api";
 
 /// An agent's system prompt for a Responses request: ahead of the client's `instructions`.
-fn apply_agent_instructions(raw: &mut RawMap, agent: &AgentFile) -> Result<(), ApiError> {
+fn apply_agent_instructions(raw: &mut RawMap<'_>, agent: &AgentFile) -> Result<(), ApiError> {
     if let Some(system) = &agent.system {
         let theirs: Option<String> = raw
             .get("instructions")
@@ -386,14 +507,14 @@ fn apply_agent_instructions(raw: &mut RawMap, agent: &AgentFile) -> Result<(), A
             Some(t) if !t.is_empty() => format!("{system}\n\n{t}"),
             _ => system.clone(),
         };
-        raw.insert("instructions".into(), raw_json(&joined));
+        raw.insert("instructions".into(), Cow::Owned(raw_json(&joined)));
     }
     Ok(())
 }
 
 /// An agent's system prompt goes first (merged with the client's own system message, since some
 /// providers accept only one), and its defaults fill what the client left unset.
-fn apply_agent(raw: &mut RawMap, agent: &AgentFile) -> Result<(), ApiError> {
+fn apply_agent(raw: &mut RawMap<'_>, agent: &AgentFile) -> Result<(), ApiError> {
     if let Some(system) = &agent.system {
         let mut messages: Vec<Value> = match raw.get("messages") {
             Some(m) => serde_json::from_str(m.get())
@@ -407,7 +528,7 @@ fn apply_agent(raw: &mut RawMap, agent: &AgentFile) -> Result<(), ApiError> {
             }
             _ => messages.insert(0, json!({"role": "system", "content": system})),
         }
-        raw.insert("messages".into(), raw_json(&messages));
+        raw.insert("messages".into(), Cow::Owned(raw_json(&messages)));
     }
     let defaults: [(&str, Option<Value>); 3] = [
         ("temperature", agent.temperature.map(|v| json!(v))),
@@ -421,7 +542,7 @@ fn apply_agent(raw: &mut RawMap, agent: &AgentFile) -> Result<(), ApiError> {
         if let Some(v) = value
             && !raw.contains_key(key)
         {
-            raw.insert(key.into(), raw_json(&v));
+            raw.insert(key.into(), Cow::Owned(raw_json(&v)));
         }
     }
     Ok(())
@@ -450,7 +571,7 @@ fn backoff(attempt: u32, retry_after: Option<&str>) -> Option<Duration> {
 async fn route(
     state: &ProxyState,
     plan: Plan,
-    raw: RawMap,
+    payload: Payload<'_>,
     ctx: Ctx,
     session: Option<String>,
     api: Api,
@@ -466,9 +587,11 @@ async fn route(
         for attempt in 0..attempts {
             let outcome = match &target.provider.kind {
                 ProviderKind::Codex => {
-                    attempt_codex(state, &target, &raw, &ctx, session.clone()).await
+                    attempt_codex(state, &target, &payload, &ctx, session.clone()).await
                 }
-                ProviderKind::Http { .. } => attempt_http(state, &target, &raw, &ctx, api).await,
+                ProviderKind::Http { .. } => {
+                    attempt_http(state, &target, &payload, &ctx, api).await
+                }
             };
             match outcome {
                 Attempt::Committed(r) | Attempt::Final(r) => return r,
@@ -528,7 +651,7 @@ fn committed_headers(r: &mut Response, target: &Target, overhead: Duration) {
 async fn attempt_http(
     state: &ProxyState,
     target: &Target,
-    raw: &RawMap,
+    payload: &Payload<'_>,
     ctx: &Ctx,
     api: Api,
 ) -> Attempt {
@@ -572,7 +695,7 @@ async fn attempt_http(
         return refused("invalid_provider_config", problem.clone());
     }
     let model = raw_json(&target.model);
-    let body = match serde_json::to_vec(&WithModel { raw, model: &model }) {
+    let body = match payload.with_model(&model) {
         Ok(b) => b,
         Err(e) => return Attempt::Final(ApiError::invalid_request(e.to_string()).into_response()),
     };
@@ -950,7 +1073,7 @@ impl CtxSnapshot {
 async fn attempt_codex(
     state: &ProxyState,
     target: &Target,
-    raw: &RawMap,
+    payload: &Payload<'_>,
     ctx: &Ctx,
     session: Option<String>,
 ) -> Attempt {
@@ -969,6 +1092,16 @@ async fn attempt_codex(
             retry: false,
         };
     };
+    let raw = match payload.parsed() {
+        Ok(raw) => raw,
+        Err(e) => {
+            return Attempt::Final(
+                ApiError::invalid_request(format!("invalid request body: {e}")).into_response(),
+            );
+        }
+    };
+    // The conversation: the client's header, else the request's `user`.
+    let session = session.or_else(|| raw_str(&raw, "user"));
     let messages: Vec<Value> = match raw.get("messages").map(|m| serde_json::from_str(m.get())) {
         Some(Ok(m)) => m,
         Some(Err(e)) => {
@@ -1305,23 +1438,121 @@ mod tests {
 
     #[test]
     fn with_model_replaces_only_the_model() {
-        use super::{RawMap, WithModel, raw_json};
+        use super::{WithModel, parse_top_level, raw_json};
         use serde_json::{Value, json};
-        let raw: RawMap =
-            serde_json::from_str(r#"{"model":"a/m","stream":true,"messages":[{"role":"user","content":"hi \"x\""}],"z":null}"#)
-                .unwrap();
+        let body = br#"{"model":"a/m","stream":true,"messages":[{"role":"user","content":"hi \"x\""}],"z":null}"#;
+        let raw = parse_top_level(body).unwrap();
         let model = raw_json(&"m");
-        let out: Value = serde_json::from_slice(
-            &serde_json::to_vec(&WithModel {
-                raw: &raw,
-                model: &model,
-            })
-            .unwrap(),
-        )
+        let written = WithModel {
+            raw: &raw,
+            model: &model,
+        }
+        .to_vec()
         .unwrap();
+        assert!(written.len() <= written.capacity() && written.capacity() <= body.len() + 32);
+        let out: Value = serde_json::from_slice(&written).unwrap();
         assert_eq!(
             out,
             json!({"model":"m","stream":true,"messages":[{"role":"user","content":"hi \"x\""}],"z":null})
         );
+    }
+
+    /// The bridge's Chat requests, written the way the bridge writes them.
+    fn bridge_bodies() -> Vec<Vec<u8>> {
+        use crate::bridge::translate::translate_request;
+        use serde_json::json;
+        let requests = [
+            json!({"model":"deepseek/deepseek-chat","stream":true,"instructions":"be \"brief\"",
+                   "input":[{"type":"message","role":"user","content":[{"type":"input_text","text":"hi\n"}]}],
+                   "tools":[{"type":"function","name":"f","parameters":{"type":"object"}}],
+                   "user":"u1","reasoning":{"effort":"high"}}),
+            json!({"model":"m\u{e9}\\\"","input":"hi"}),
+        ];
+        requests
+            .iter()
+            .map(|r| {
+                let parsed = serde_json::from_str(&r.to_string()).unwrap();
+                serde_json::to_vec(&translate_request(parsed).unwrap().chat).unwrap()
+            })
+            .collect()
+    }
+
+    /// The bridge's requests are read only as far as `model` and `stream`, and what the provider
+    /// receives is what a full parse would have sent.
+    #[test]
+    fn bridge_requests_are_forwarded_as_a_full_parse_would() {
+        use super::{Payload, bridged_head, parse_top_level, raw_json};
+        use serde_json::Value;
+        let bodies = bridge_bodies();
+        let model = raw_json(&"provider-model");
+        for (body, (want_model, want_stream)) in bodies
+            .iter()
+            .zip([("deepseek/deepseek-chat", true), ("m\u{e9}\\\"", false)])
+        {
+            let text = String::from_utf8_lossy(body);
+            let head = bridged_head(body).unwrap_or_else(|| panic!("not read as bridged: {text}"));
+            assert_eq!(
+                (head.model.as_str(), head.stream),
+                (want_model, want_stream)
+            );
+            let bridged = Payload::Bridged {
+                body,
+                rest: head.rest,
+            }
+            .with_model(&model)
+            .unwrap();
+            let parsed = Payload::Parsed(parse_top_level(body).unwrap())
+                .with_model(&model)
+                .unwrap();
+            let (bridged, parsed): (Value, Value) = (
+                serde_json::from_slice(&bridged).unwrap(),
+                serde_json::from_slice(&parsed).unwrap(),
+            );
+            assert_eq!(bridged, parsed, "{text}");
+            assert_eq!(bridged["model"], "provider-model");
+        }
+    }
+
+    /// Any other shape is parsed instead: a body is read as the bridge's only when it starts
+    /// exactly as `ChatRequest` is written.
+    #[test]
+    fn only_the_bridges_exact_shape_skips_the_parse() {
+        use super::bridged_head;
+        let accepted: &[(&str, &str, bool)] = &[
+            (r#"{"model":"m","stream":true,"messages":[]}"#, "m", true),
+            (r#"{"model":"m","stream":false,"messages":[]}"#, "m", false),
+            (
+                r#"{"model":"a\"b\u00e9","stream":false,"x":1}"#,
+                "a\"bé",
+                false,
+            ),
+            // Space before the model's value changes nothing of what is forwarded.
+            (r#"{"model": "m","stream":true,"messages":[]}"#, "m", true),
+        ];
+        for (body, model, stream) in accepted {
+            let head = bridged_head(body.as_bytes()).unwrap_or_else(|| panic!("{body}"));
+            assert_eq!(
+                (head.model.as_str(), head.stream),
+                (*model, *stream),
+                "{body}"
+            );
+            assert!(head.rest.starts_with(b",\"stream\":"), "{body}");
+        }
+        for body in [
+            r#"{"stream":true,"model":"m","messages":[]}"#,
+            r#"{ "model":"m","stream":true,"messages":[]}"#,
+            r#"{"model":"m", "stream":true,"messages":[]}"#,
+            r#"{"model":"m","messages":[],"stream":true}"#,
+            r#"{"model":"m","stream":"true","messages":[]}"#,
+            r#"{"model":"m","stream":truex,"messages":[]}"#,
+            r#"{"model":"m","stream":true}"#,
+            r#"{"model":1,"stream":true,"messages":[]}"#,
+            r#"{"model":"m\x","stream":true,"messages":[]}"#,
+            r#"{"model":"m"#,
+            r#"{"model":"m","stream":nul"#,
+            "",
+        ] {
+            assert_eq!(bridged_head(body.as_bytes()), None, "{body}");
+        }
     }
 }

@@ -338,7 +338,7 @@ async fn models_are_aggregated_with_metadata() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn agents_add_their_system_prompt() {
-    let a = MockUpstream::with_replies([Reply::text("hi")]);
+    let a = MockUpstream::with_replies([Reply::text("hi"), Reply::text("hi")]);
     let b = MockUpstream::start();
     let home = Home::new(&two_providers(
         &a,
@@ -357,6 +357,23 @@ async fn agents_add_their_system_prompt() {
     );
     assert_eq!(sent["temperature"], 0.1);
     assert_eq!(sent["model"], "m1");
+
+    // The same request as the bridge writes it (model and stream first), which the proxy
+    // otherwise forwards without parsing: the agent still applies.
+    let bridged = r#"{"model":"aimux:coder","stream":false,"messages":[{"role":"system","content":"Client rules."},{"role":"user","content":"go"}]}"#;
+    let resp = reqwest::Client::new()
+        .post(format!("{}/v1/chat/completions", proxy.url))
+        .header("x-aimux-internal", "test-internal-secret")
+        .header("content-type", "application/json")
+        .body(bridged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let mut resent = a.chat_requests()[1].body.clone();
+    assert_eq!(resent["stream"], false);
+    resent.as_object_mut().unwrap().remove("stream");
+    assert_eq!(&resent, sent);
 }
 
 /// The whole link: Responses in at the bridge, Chat out of the proxy, with the internal secret.

@@ -7,7 +7,12 @@ use std::borrow::Cow;
 
 #[derive(Debug, Serialize)]
 pub struct ChatRequest {
+    // `model` and `stream` lead, in this order: the proxy reads the bridge's requests that far
+    // and passes the rest on unparsed (`proxy::server::bridged_head`).
     pub model: String,
+    pub stream: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream_options: Option<StreamOptions>,
     pub messages: Vec<Message>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tools: Vec<ChatTool>,
@@ -15,9 +20,6 @@ pub struct ChatRequest {
     pub tool_choice: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parallel_tool_calls: Option<bool>,
-    pub stream: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub stream_options: Option<StreamOptions>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reasoning_effort: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
