@@ -106,7 +106,7 @@ def main():
     w("")
     w(
         "| system | mode | req/s @1 | p50 / p99 ms @1 | req/s @16 | p50 / p99 ms @16 | req/s @64 | p50 / p99 ms @64 "
-        "| @64 vs nginx hop | CPU µs/req @64 | added p50 @1 vs upstream (ms) | errors |"
+        "| @64 vs nginx hop | CPU µs/req @64 (of it user) | added p50 @1 vs upstream (ms) | errors |"
     )
     w("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
     for sys_, _ in SYSTEMS:
@@ -136,6 +136,9 @@ def main():
             if "after_load" in d:
                 err += " (" + d["after_load"][:80] + ")"
             cpu = f(num(d.get("cpu_us_per_req@64")), 1)
+            user = num(d.get("cpu_user_us_per_req@64"))
+            if user is not None and cpu != "–":
+                cpu += f" ({f(user, 1)})"
             w(f"| {names[sys_]} | {mode_name} | " + " | ".join(cells) + f" | {ratio} | {cpu} | {added} | {err} |")
     w("")
 
@@ -240,7 +243,8 @@ def main():
 - **CPU µs/req @64**: user + system CPU the row's own processes used during the 64-connection run
   (`/proc/PID/stat`), per request: the nginx rows their own nginx (the hop without the upstream behind
   it), aimux its bridge (full link: bridge + proxy), the peers their process trees. Far steadier than
-  req/s on a shared box: use it to compare two builds.
+  req/s on a shared box: use it to compare two builds. In brackets, the user-space part; the rest is
+  kernel time, mostly the loopback TCP path, which every hop pays alike.
 - **added p50 @1 vs upstream**: p50 at one connection minus the upstream alone's p50 in the same mode.
 - **errors**: socket errors + non-2xx responses over the three wrk runs.
 - **first byte / first text delta / whole answer**: medians over sequential requests on one kept-alive

@@ -186,6 +186,8 @@ else
 fi
 
 AIMUX=${AIMUX_BIN:-$ROOT/target/release/aimux}
+# Absolute, since the start-up runs start it from the work directory.
+[[ $AIMUX == /* ]] || AIMUX=$PWD/$AIMUX
 if [[ -z ${AIMUX_BIN:-} ]]; then
     log "cargo build --release (aimux)"
     if ! (cd "$ROOT" && cargo build --release --quiet) >"$WORK/build.log" 2>&1; then
@@ -403,15 +405,16 @@ fi
 # ---------------------------------------------------------------------------------------------
 # Measurements
 
-# cpu_ticks PID...: user + system CPU of the processes so far, in clock ticks, summed
+# cpu_ticks PID...: user and system CPU of the processes so far, in clock ticks, each summed
 cpu_ticks() {
-    local p s f t=0
+    local p s f user=0 sys=0
     for p in "$@"; do
         s=$(cat "/proc/$p/stat" 2>/dev/null) || continue
         read -r -a f <<<"${s##*) }" # fields from the 3rd on: utime is the 14th, stime the 15th
-        t=$((t + f[11] + f[12]))
+        user=$((user + f[11]))
+        sys=$((sys + f[12]))
     done
-    echo "$t"
+    echo "$user $sys"
 }
 # cpu_pids_for SYSTEM MODE: the processes whose CPU counts (the nginx rows: their own nginx)
 cpu_pids_for() {
@@ -430,10 +433,10 @@ wrk_point() {
     BODY=$(body_for "$sys" "$mode") timeout 120 wrk -t"$t" -c"$c" -d"$d" --timeout 10s \
         -s "$BENCH/wrk/post.lua" "$(url_for "$sys" "$mode")" >"$out" 2>&1 &
     local wrk_pid=$!
-    local cpu_tree="" cpu0=0
+    local cpu_tree="" user0=0 sys0=0
     if ((c == 64)); then
         for pid in $(cpu_pids_for "$sys" "$mode"); do cpu_tree+=" $(tree_pids "$pid")"; done
-        cpu0=$(cpu_ticks $cpu_tree)
+        read -r user0 sys0 <<<"$(cpu_ticks $cpu_tree)"
         pids=$(pids_for "$sys" "$mode")
         declare -A peak=() tree=()
         i=0
@@ -458,11 +461,15 @@ wrk_point() {
     for kv in ${line#BENCH }; do rec "$sys/$mode" "${kv%%=*}@$c" "${kv#*=}"; done
     if [[ -n $cpu_tree ]]; then
         # CPU per request: far steadier than req/s on a shared box, and what a change must move.
-        local ticks requests
-        ticks=$(($(cpu_ticks $cpu_tree) - cpu0))
+        # Split into user and kernel time: the kernel's share is the TCP path, which any hop pays.
+        local user1 sys1 requests
+        read -r user1 sys1 <<<"$(cpu_ticks $cpu_tree)"
         requests=$(sed -n 's/.* requests=\([0-9]*\).*/\1/p' <<<"$line")
-        ((requests > 0)) && rec "$sys/$mode" cpu_us_per_req@64 \
-            "$(awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" -v n="$requests" 'BEGIN { printf "%.1f", t * 1e6 / hz / n }')"
+        if ((requests > 0)); then
+            local per="BEGIN { printf \"%.1f\", t * 1e6 / $(getconf CLK_TCK) / $requests }"
+            rec "$sys/$mode" cpu_us_per_req@64 "$(awk -v t=$((user1 - user0 + sys1 - sys0)) "$per")"
+            rec "$sys/$mode" cpu_user_us_per_req@64 "$(awk -v t=$((user1 - user0)) "$per")"
+        fi
     fi
 }
 
