@@ -16,7 +16,7 @@ use axum::routing::{get, post};
 use futures_util::StreamExt;
 use serde_json::json;
 
-use super::translate::chat::ChatRequest;
+use super::translate::chat::{ChatRequest, TRANSLATED_HEADER};
 use super::translate::{
     Outcome, RoundTurn, StreamTranslator, TranslateOptions, UpstreamError, WEB_SEARCH_FUNCTION,
     translate_request_with,
@@ -344,6 +344,7 @@ async fn responses_inner(
             .post(state.chat_url.clone())
             .header(header::CONTENT_TYPE, "application/json")
             .header(header::ACCEPT, accept(stream))
+            .header(TRANSLATED_HEADER, "1")
             .body(chat_body)
             .send(),
     );
@@ -850,6 +851,7 @@ fn drive(job: Job, first: Pending) -> impl futures_util::Stream<Item = Step> {
                             .post(state.chat_url.clone())
                             .header(header::CONTENT_TYPE, "application/json")
                             .header(header::ACCEPT, accept(chat.stream))
+                            .header(TRANSLATED_HEADER, "1")
                             .body(body)
                             .send(),
                     )));

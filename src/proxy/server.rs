@@ -28,7 +28,7 @@ use super::router::{Plan, Router as ModelRouter, Target};
 use super::usage::UsageRecord;
 use crate::api_error::ApiError;
 use crate::bridge::translate::UpstreamError;
-use crate::bridge::translate::chat::parse_chunk;
+use crate::bridge::translate::chat::{TRANSLATED_HEADER, parse_chunk};
 use crate::secret;
 use crate::serve::ThreadClient;
 use crate::upstream::{
@@ -235,7 +235,7 @@ fn raw_str(raw: &RawMap, key: &str) -> Option<String> {
 enum Payload<'a> {
     /// Parsed at the top level (and perhaps edited).
     Parsed(RawMap<'a>),
-    /// A Chat request the bridge wrote (serde_json, from its own types), read only as far as
+    /// A Chat request the bridge wrote ([`TRANSLATED_HEADER`]), read only as far as
     /// its leading `model` and `stream`: `rest` is the body from the comma after the model on.
     Bridged { body: &'a [u8], rest: &'a [u8] },
 }
@@ -385,10 +385,12 @@ async fn serve_api(
         Ok(b) => b,
         Err(e) => return e.into_response(),
     };
-    // The bridge's own requests are read only as far as their leading `model` and `stream`;
-    // anything else has its top level parsed. Either way a multi-megabyte history is forwarded
+    // Requests the bridge wrote itself are read only as far as their leading `model` and
+    // `stream`; anything else (a client's body the bridge passed on included) has its top level
+    // parsed. Either way a multi-megabyte history is forwarded
     // without being rebuilt.
-    let bridged = (client == BRIDGE).then(|| bridged_head(&body)).flatten();
+    let translated = client == BRIDGE && headers.contains_key(TRANSLATED_HEADER);
+    let bridged = translated.then(|| bridged_head(&body)).flatten();
     let (requested, stream, mut payload) = match bridged {
         Some(head) => {
             let payload = Payload::Bridged {

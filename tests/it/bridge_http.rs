@@ -536,8 +536,10 @@ async fn token_is_required_when_set_and_never_forwarded() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn models_and_chat_completions_pass_through() {
-    let mock =
-        MockUpstream::with_replies([Reply::text("via chat").with_header("openai-model", "x")]);
+    let mock = MockUpstream::with_replies([
+        Reply::text("via chat").with_header("openai-model", "x"),
+        Reply::text("translated"),
+    ]);
     let bridge = Bridge::spawn(&mock.base_url(), &[]);
     let c = client();
     let models: Value = c
@@ -559,6 +561,24 @@ async fn models_and_chat_completions_pass_through() {
     assert!(resp.headers().get("openai-model").is_none());
     let text = resp.text().await.unwrap();
     assert!(text.contains("via") && text.contains("[DONE]"), "{text}");
+
+    // Only the bridge's own translated requests are marked as such for the proxy (which then
+    // reads them only as far as model and stream); a client's body passed on is not.
+    let resp = c
+        .post(format!("{}/v1/responses", bridge.url))
+        .json(&json!({"model":"test-model","input":"hi"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let marked = |i: usize| {
+        mock.chat_requests()[i]
+            .headers
+            .iter()
+            .any(|(k, v)| k == "x-aimux-translated" && v == "1")
+    };
+    assert!(!marked(0), "the passthrough");
+    assert!(marked(1), "the translated request");
 }
 
 #[test]

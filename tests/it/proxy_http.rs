@@ -364,6 +364,7 @@ async fn agents_add_their_system_prompt() {
     let resp = reqwest::Client::new()
         .post(format!("{}/v1/chat/completions", proxy.url))
         .header("x-aimux-internal", "test-internal-secret")
+        .header("x-aimux-translated", "1")
         .header("content-type", "application/json")
         .body(bridged)
         .send()
@@ -413,6 +414,50 @@ async fn bridge_to_proxy_to_provider() {
         "{}",
         bridge.stderr()
     );
+}
+
+/// A client's own Chat request passed on by the bridge is checked by the proxy, even when it
+/// starts the way the bridge's translated requests do: it is not forwarded unread.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_clients_chat_body_through_the_bridge_is_read_by_the_proxy() {
+    let a = MockUpstream::with_replies([Reply::text("from a")]);
+    let b = MockUpstream::with_replies([Reply::text("from b")]);
+    let home = Home::new(&two_providers(&a, &b, ""));
+    let proxy = home.proxy();
+    let bridge = Bridge::spawn_with(BridgeOptions {
+        upstream: format!("{}/v1", proxy.url),
+        args: vec![],
+        envs: home.envs(),
+        subcommand: None,
+    });
+    let post = |body: &'static str| {
+        reqwest::Client::new()
+            .post(format!("{}/v1/chat/completions", bridge.url))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let resp = post(r#"{"model":"a/m1","stream":false,"messages":[}"#)
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let error: Value = resp.json().await.unwrap();
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("invalid request body"),
+        "{error}"
+    );
+    // A second `model` wins, as in any full parse: the request goes to b, with b's model name.
+    let resp = post(
+        r#"{"model":"a/m1","stream":false,"messages":[{"role":"user","content":"hi"}],"model":"b/m2"}"#,
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(a.chat_requests().is_empty());
+    assert_eq!(b.chat_requests()[0].body["model"], "m2");
 }
 
 /// The official `openai` SDK's `chat.completions` through bridge → proxy → provider.

@@ -40,6 +40,11 @@ pub struct ChatRequest {
     pub service_tier: Option<String>,
 }
 
+/// Marks a request as a [`ChatRequest`] the bridge wrote itself, which the proxy then reads only
+/// as far as `model` and `stream`. Sent with the internal secret on translated requests only: the
+/// bridge's Chat passthrough, which forwards a client's body, never sets it.
+pub const TRANSLATED_HEADER: &str = "x-aimux-translated";
+
 #[derive(Debug, Serialize)]
 pub struct StreamOptions {
     pub include_usage: bool,
