@@ -61,6 +61,8 @@ pub struct BridgeState {
     first_byte_timeout: Duration,
     /// How long a started answer may go without a byte.
     idle_timeout: Duration,
+    /// Whether the upstream is a local aimux proxy (it gets the internal secret).
+    to_proxy: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -81,6 +83,7 @@ impl BridgeState {
         internal_secret: Option<String>,
     ) -> anyhow::Result<Self> {
         let mut headers = reqwest::header::HeaderMap::new();
+        let to_proxy = internal_secret.is_some();
         if let Some(secret) = internal_secret {
             headers.insert(
                 crate::secret::HEADER,
@@ -111,6 +114,7 @@ impl BridgeState {
             first_byte_timeout: crate::settings::DEFAULT_FIRST_BYTE_TIMEOUT,
             idle_timeout: crate::settings::DEFAULT_IDLE_TIMEOUT,
             dashboard: None,
+            to_proxy,
         })
     }
 
@@ -152,6 +156,23 @@ impl BridgeState {
             "upstream stalled mid-answer: no data for {} ([bridge] idle_timeout_s)",
             secs(self.idle_timeout)
         ))
+    }
+
+    /// The upstream request for a Chat request the bridge translated: marked as its own writing
+    /// ([`TRANSLATED_HEADER`]) for an aimux proxy, which then reads no more of it than it needs.
+    fn post_translated(&self, body: Vec<u8>, stream: bool) -> reqwest::RequestBuilder {
+        let request = self
+            .client
+            .get()
+            .post(self.chat_url.clone())
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ACCEPT, accept(stream));
+        let request = if self.to_proxy {
+            request.header(TRANSLATED_HEADER, "1")
+        } else {
+            request
+        };
+        request.body(body)
     }
 
     fn speaks_responses(&self, model: &str) -> bool {
@@ -337,17 +358,7 @@ async fn responses_inner(
         estimated_input,
     );
     let first_byte_by = tokio::time::Instant::now() + state.first_byte_timeout;
-    let send: SendFuture = Box::pin(
-        state
-            .client
-            .get()
-            .post(state.chat_url.clone())
-            .header(header::CONTENT_TYPE, "application/json")
-            .header(header::ACCEPT, accept(stream))
-            .header(TRANSLATED_HEADER, "1")
-            .body(chat_body)
-            .send(),
-    );
+    let send: SendFuture = Box::pin(state.post_translated(chat_body, stream).send());
     let mut ctx = RequestLog {
         model: model.clone(),
         started,
@@ -845,15 +856,7 @@ fn drive(job: Job, first: Pending) -> impl futures_util::Stream<Item = Step> {
                 Ok(body) => {
                     deadline.as_mut().reset(tokio::time::Instant::now() + state.first_byte_timeout);
                     pending = Some(Pending::Waiting(Box::pin(
-                        state
-                            .client
-                            .get()
-                            .post(state.chat_url.clone())
-                            .header(header::CONTENT_TYPE, "application/json")
-                            .header(header::ACCEPT, accept(chat.stream))
-                            .header(TRANSLATED_HEADER, "1")
-                            .body(body)
-                            .send(),
+                        state.post_translated(body, chat.stream).send(),
                     )));
                 }
                 Err(e) => translator.fail(UpstreamError::invalid_stream(&e.to_string())),
