@@ -159,25 +159,40 @@ pub fn app(state: Arc<ProxyState>, loopback_only: bool) -> Router {
         .with_state(state)
 }
 
+/// An authorized caller.
+struct Caller {
+    /// The name usage is recorded under: "bridge", or the client's user agent.
+    name: String,
+    /// Whether it is the bridge, proved by the internal secret (a token client may call
+    /// itself anything).
+    bridge: bool,
+}
+
 /// Who is calling: the bridge (internal secret) or a client with the token. Anything else is
 /// refused, so another local process cannot spend the user's keys through this port.
-fn authorize(state: &ProxyState, headers: &HeaderMap) -> Result<String, ApiError> {
+fn authorize(state: &ProxyState, headers: &HeaderMap) -> Result<Caller, ApiError> {
     if let Some(s) = headers.get(secret::HEADER).and_then(|v| v.to_str().ok())
         && constant_time_eq(s, &state.opts.secret)
     {
-        return Ok(BRIDGE.to_owned());
+        return Ok(Caller {
+            name: "bridge".to_owned(),
+            bridge: true,
+        });
     }
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
     match (&state.opts.token, bearer) {
-        (Some(token), Some(b)) if constant_time_eq(b.trim(), token) => Ok(headers
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|ua| ua.split('/').next())
-            .unwrap_or("client")
-            .to_owned()),
+        (Some(token), Some(b)) if constant_time_eq(b.trim(), token) => Ok(Caller {
+            name: headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|ua| ua.split('/').next())
+                .unwrap_or("client")
+                .to_owned(),
+            bridge: false,
+        }),
         (Some(_), Some(_)) => Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "invalid_request_error",
@@ -221,9 +236,6 @@ fn parse_top_level(body: &[u8]) -> serde_json::Result<RawMap<'_>> {
         .map(|(k, v)| (k, Cow::Borrowed(v)))
         .collect())
 }
-
-/// The client name of requests that carry the internal secret: the aimux bridge's.
-const BRIDGE: &str = "bridge";
 
 /// A top-level string field.
 fn raw_str(raw: &RawMap, key: &str) -> Option<String> {
@@ -274,8 +286,9 @@ struct BridgedHead<'a> {
     rest: &'a [u8],
 }
 
-/// The leading `"model"` and `"stream"` of a Chat request body as the bridge writes it (compact,
-/// those two fields first: `ChatRequest`), or `None` for any other shape, which is then parsed.
+/// The leading `"model"` and `"stream"` of a Chat request body as the bridge writes it (those
+/// two fields first, no space between tokens but before the model's value, which changes nothing:
+/// `ChatRequest`), or `None` for any other shape, which is then parsed.
 /// Parsing the rest, often megabytes of history the bridge has just written from its own types,
 /// would only repeat the bridge's work; the provider reads it in any case.
 fn bridged_head(body: &[u8]) -> Option<BridgedHead<'_>> {
@@ -305,7 +318,7 @@ struct WithModel<'a> {
 }
 
 impl WithModel<'_> {
-    /// The body as JSON, written into one buffer of the right size.
+    /// The body as JSON, written into one buffer sized for it (escapes in keys aside).
     fn to_vec(&self) -> serde_json::Result<Vec<u8>> {
         // Each entry is its key, its value and four bytes of quotes, colon and comma.
         let len: usize = self
@@ -377,7 +390,7 @@ async fn serve_api(
     api: Api,
 ) -> Response {
     let started = Instant::now();
-    let client = match authorize(&state, &headers) {
+    let caller = match authorize(&state, &headers) {
         Ok(c) => c,
         Err(e) => return e.into_response(),
     };
@@ -389,7 +402,7 @@ async fn serve_api(
     // `stream`; anything else (a client's body the bridge passed on included) has its top level
     // parsed. Either way a multi-megabyte history is forwarded
     // without being rebuilt.
-    let translated = client == BRIDGE && headers.contains_key(TRANSLATED_HEADER);
+    let translated = caller.bridge && headers.contains_key(TRANSLATED_HEADER);
     let bridged = translated.then(|| bridged_head(&body)).flatten();
     let (requested, stream, mut payload) = match bridged {
         Some(head) => {
@@ -466,7 +479,12 @@ async fn serve_api(
         )
         .into_response();
     }
-    if let Some((_, agent)) = &plan.agent {
+    // An agent edits the request and the codex backend reads its messages: parsed once, here.
+    let codex = plan
+        .targets
+        .iter()
+        .any(|t| matches!(t.provider.kind, ProviderKind::Codex));
+    if plan.agent.is_some() || codex {
         let mut raw = match payload.parsed() {
             Ok(raw) => raw.into_owned(),
             Err(e) => {
@@ -474,12 +492,14 @@ async fn serve_api(
                     .into_response();
             }
         };
-        let applied = match api {
-            Api::Chat => apply_agent(&mut raw, agent),
-            Api::Responses => apply_agent_instructions(&mut raw, agent),
-        };
-        if let Err(e) = applied {
-            return e.into_response();
+        if let Some((_, agent)) = &plan.agent {
+            let applied = match api {
+                Api::Chat => apply_agent(&mut raw, agent),
+                Api::Responses => apply_agent_instructions(&mut raw, agent),
+            };
+            if let Err(e) = applied {
+                return e.into_response();
+            }
         }
         payload = Payload::Parsed(raw);
     }
@@ -489,7 +509,7 @@ async fn serve_api(
         .map(str::to_owned);
     let ctx = Ctx {
         started,
-        client,
+        client: caller.name,
         requested,
         stream,
     };

@@ -460,6 +460,49 @@ async fn a_clients_chat_body_through_the_bridge_is_read_by_the_proxy() {
     assert_eq!(b.chat_requests()[0].body["model"], "m2");
 }
 
+/// A request the bridge translated (internal secret and `x-aimux-translated`) is forwarded as
+/// written past its model, key order included; a token client cannot ask for that, whatever it
+/// calls itself, and gets what a full parse sends (the last `model` wins, keys in order).
+#[tokio::test(flavor = "multi_thread")]
+async fn only_the_bridges_translated_requests_skip_the_parse() {
+    let a = MockUpstream::with_replies([Reply::text("a"), Reply::text("a")]);
+    let b = MockUpstream::with_replies([Reply::text("b")]);
+    let home = Home::new(&two_providers(&a, &b, ""));
+    let proxy = home.proxy_with(vec![("AIMUX_TOKEN".into(), "tok".into())]);
+    let post = |body: &'static str, internal: bool| {
+        let req = reqwest::Client::new()
+            .post(format!("{}/v1/chat/completions", proxy.url))
+            .header("content-type", "application/json")
+            .header("x-aimux-translated", "1")
+            .header("user-agent", "bridge/1.0")
+            .body(body);
+        if internal {
+            req.header("x-aimux-internal", "test-internal-secret")
+        } else {
+            req.header("authorization", "Bearer tok")
+        }
+        .send()
+    };
+    let body = r#"{"model":"a/m1","stream":false,"messages":[{"role":"user","content":"hi"}],"z":1,"a":2}"#;
+    assert_eq!(post(body, true).await.unwrap().status(), 200);
+    assert_eq!(
+        a.chat_requests()[0].raw_body,
+        r#"{"model":"m1","stream":false,"messages":[{"role":"user","content":"hi"}],"z":1,"a":2}"#
+    );
+    // Parsed, the same request is written model first, then in key order.
+    assert_eq!(post(body, false).await.unwrap().status(), 200);
+    assert_eq!(
+        a.chat_requests()[1].raw_body,
+        r#"{"model":"m1","a":2,"messages":[{"role":"user","content":"hi"}],"stream":false,"z":1}"#
+    );
+    let twice = r#"{"model":"a/m1","stream":false,"messages":[{"role":"user","content":"hi"}],"model":"b/m2"}"#;
+    assert_eq!(post(twice, false).await.unwrap().status(), 200);
+    assert_eq!(a.chat_requests().len(), 2);
+    assert_eq!(b.chat_requests()[0].body["model"], "m2");
+    let broken = r#"{"model":"a/m1","stream":false,"messages":[}"#;
+    assert_eq!(post(broken, false).await.unwrap().status(), 400);
+}
+
 /// The official `openai` SDK's `chat.completions` through bridge → proxy → provider.
 #[test]
 fn openai_sdk_chat_completions_through_the_link() {
