@@ -12,6 +12,7 @@ pub mod error;
 pub mod fsutil;
 pub mod guard;
 pub mod logbuf;
+pub mod memory;
 pub mod proxy;
 pub mod secret;
 pub mod serve;

@@ -206,13 +206,16 @@ impl MockProvider {
                     let listener = listener.tap_io(|tcp| {
                         let _ = tcp.set_nodelay(true);
                     });
-                    let app = axum::Router::new().route(
-                        "/v1/chat/completions",
-                        axum::routing::post(move |headers: HeaderMap, body: Bytes| {
-                            counter.fetch_add(1, Ordering::Relaxed);
-                            mock_chat(headers, body, barrier.clone())
-                        }),
-                    );
+                    let app = axum::Router::new()
+                        .route(
+                            "/v1/chat/completions",
+                            axum::routing::post(move |headers: HeaderMap, body: Bytes| {
+                                counter.fetch_add(1, Ordering::Relaxed);
+                                mock_chat(headers, body, barrier.clone())
+                            }),
+                        )
+                        // Codex histories run to megabytes (axum's default limit is 2 MB).
+                        .layer(axum::extract::DefaultBodyLimit::max(64 << 20));
                     tokio::select! {
                         r = axum::serve(listener, app) => r.expect("mock serve"),
                         _ = stop_rx => {}
@@ -820,10 +823,8 @@ const MIN_REQUESTS: u64 = 1_000;
 /// server buffers per stream (200 × 200 KiB is 40 MiB) or queues without bound.
 const PEAK_RSS_LIMIT: u64 = 96 * 1024 * 1024;
 
-#[test]
-fn soak_200_concurrent_streams_through_bridge_and_proxy() {
-    let wall = Instant::now();
-    let mut mock = MockProvider::start();
+/// The full link in front of `mock`: the proxy's AIMUX_HOME, the proxy, the bridge.
+fn start_link(mock: &MockProvider) -> (tempfile::TempDir, Bridge, Bridge) {
     let home = tempfile::tempdir().unwrap();
     std::fs::write(
         home.path().join("config.toml"),
@@ -850,6 +851,14 @@ fn soak_200_concurrent_streams_through_bridge_and_proxy() {
         envs,
         subcommand: None,
     });
+    (home, proxy, bridge)
+}
+
+#[test]
+fn soak_200_concurrent_streams_through_bridge_and_proxy() {
+    let wall = Instant::now();
+    let mut mock = MockProvider::start();
+    let (home, proxy, bridge) = start_link(&mock);
     let pids = [bridge.pid, proxy.pid];
     let names = ["bridge", "proxy"];
     assert!(pids.iter().all(|&p| p != 0), "server-info without a pid");
@@ -1084,3 +1093,74 @@ fn soak_200_concurrent_streams_through_bridge_and_proxy() {
         wall.elapsed()
     );
 }
+
+/// Big requests leave no memory behind: after four 2 MB Codex histories through the link, the
+/// bridge's and the proxy's RSS, well up while they ran, come back to what it was before them
+/// once the answers are sent (the allocator would otherwise keep the pages until the next
+/// request, which may be hours away).
+#[test]
+fn big_histories_leave_no_memory_behind() {
+    const HISTORY: usize = 2 << 20;
+    let mock = MockProvider::start();
+    let (_home, proxy, bridge) = start_link(&mock);
+    let pids = [bridge.pid, proxy.pid];
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let send = |seed: u64, history: usize| {
+        // Code-like text, with the escapes a real history is full of.
+        let filler = "let s = \"a\\tb\";\n".repeat(history / 17);
+        let body = json!({"model": MODEL, "stream": true, "input": [
+            {"type": "message", "role": "user", "content": [{"type": "input_text", "text": filler}]},
+            {"type": "message", "role": "user", "content": [
+                {"type": "input_text", "text": format!("{SEED_TAG}{seed} please")}]},
+        ]});
+        rt.block_on(async {
+            let resp = client
+                .post(format!("{}/v1/responses", bridge.url))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let status = resp.status();
+            let bytes = resp.bytes().await.unwrap();
+            assert_eq!(status, 200, "{}", String::from_utf8_lossy(&bytes));
+            check_responses_stream(seed, &bytes).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        });
+    };
+    send(1, 0);
+    let baseline = pids.map(|p| settled_rss(p, Duration::from_secs(3)));
+    for seed in 2..6 {
+        send(seed, HISTORY);
+    }
+    let busy = pids.map(rss);
+    let mut now = busy;
+    let back = wait_for(SETTLE, || {
+        now = pids.map(rss);
+        (0..2).all(|i| now[i] <= baseline[i] + RSS_GROWTH_LEFT)
+    });
+    let names = ["bridge", "proxy"];
+    for i in 0..2 {
+        println!(
+            "big histories: {:<6} RSS before {} after the requests {} then {}",
+            names[i],
+            mib(baseline[i]),
+            mib(busy[i]),
+            mib(now[i])
+        );
+    }
+    assert!(
+        (0..2).all(|i| busy[i] > baseline[i] + RSS_GROWTH_LEFT + 1024 * 1024),
+        "the requests should have raised both servers' RSS: before {baseline:?}, after {busy:?}"
+    );
+    assert!(
+        back,
+        "RSS did not come back within {SETTLE:?}: before {baseline:?}, after the requests {busy:?}, now {now:?}"
+    );
+}
+
+/// What a big request may leave in RSS once its thread has collected: the few pages a thread
+/// keeps in use (buffers, its pools' connections).
+const RSS_GROWTH_LEFT: u64 = 4 * 1024 * 1024;

@@ -315,10 +315,12 @@ async fn responses(
         Ok(b) => b,
         Err(e) => return e.into_response(),
     };
-    match responses_inner(state, headers, body).await {
+    let len = body.len();
+    let response = match responses_inner(state, headers, body).await {
         Ok(response) => response,
         Err(e) => e.into_response(),
-    }
+    };
+    crate::memory::release_after(len, response)
 }
 
 async fn responses_inner(
@@ -704,7 +706,6 @@ struct Job {
 
 enum Step {
     Bytes(Bytes),
-    /// The final Response object (or why the response failed) and the proxy's route.
     /// The final response object (JSON), or why there is none; the route taken.
     End(Result<Vec<u8>, UpstreamError>, Option<String>),
 }

@@ -513,7 +513,8 @@ async fn serve_api(
         requested,
         stream,
     };
-    route(&state, plan, payload, ctx, session, api).await
+    let response = route(&state, plan, payload, ctx, session, api).await;
+    crate::memory::release_after(body.len(), response)
 }
 
 /// The code of the 400 that tells the bridge to pass a Responses request through.
