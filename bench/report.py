@@ -168,25 +168,26 @@ def main():
     # ---- 2 MB history
     w("## A 2 MB Codex history (streamed, sequential requests, median)")
     w("")
-    w("| system | tiny request ms | 2 MB history ms | 2 MB − tiny (ms) | 2 MB vs upstream alone (ms) | RSS after MB |")
-    w("|---|--:|--:|--:|--:|--:|")
+    w("| system | tiny request ms | 2 MB history ms | 2 MB − tiny (ms) | 2 MB vs upstream alone (ms) | RSS after MB | RSS 3 s later MB |")
+    w("|---|--:|--:|--:|--:|--:|--:|")
     up_big = seq(data, "upstream/big").get("total_ms")
     notes = []
     for sys_, _ in SYSTEMS:
         reason = na_reason(data, sys_, f"{sys_}/big")
         if reason:
-            w(f"| {names[sys_]} | {reason} |  |  |  |  |")
+            w(f"| {names[sys_]} | {reason} |  |  |  |  |  |")
             continue
         after = rss(data.get(f"{sys_}/big", {}).get("rss_after_kb"))
+        quiet = rss(data.get(f"{sys_}/big", {}).get("rss_quiet_kb"))
         tiny = seq(data, f"{sys_}/sse").get("total_ms")
         big = seq(data, f"{sys_}/big")
         bt = big.get("total_ms")
         if bt is None:
-            w(f"| {names[sys_]} | {f(tiny, 3)} | n/a ({big.get('last_error') or big.get('error') or 'no answer'}) |  |  | {after} |")
+            w(f"| {names[sys_]} | {f(tiny, 3)} | n/a ({big.get('last_error') or big.get('error') or 'no answer'}) |  |  | {after} | {quiet} |")
             continue
         w(
             f"| {names[sys_]} | {f(tiny, 3)} | {f(bt, 3)} (n={big.get('n')}) | {f(bt - tiny, 3) if tiny is not None else '–'} "
-            f"| {f(bt - up_big, 3) if up_big is not None and sys_ != 'upstream' else '–'} | {after} |"
+            f"| {f(bt - up_big, 3) if up_big is not None and sys_ != 'upstream' else '–'} | {after} | {quiet} |"
         )
         if big.get("failures"):
             notes.append(f"{names[sys_]}: {big['failures']} of the 2 MB requests failed ({big.get('last_error', '')[:100]})")
@@ -255,7 +256,8 @@ def main():
 - **2 MB history**: a Codex-like session (instructions, tools, ~430 items of shell calls with file contents
   and test logs) as a streamed Responses request (the upstream and hop rows get the same history as Chat
   messages); **2 MB vs upstream alone** is what the system adds on top of nginx receiving the same size.
-- **RSS after** (2 MB table): VmRSS right after the 2 MB requests (stream-mode process).
+- **RSS after** (2 MB table): VmRSS right after the 2 MB requests (stream-mode process); **3 s later**: after
+  three quiet seconds, whether the process gave the memory back.
 - **Start-up**: spawn → ready, as stated per process, median of the runs. Each run is then stopped with
   SIGTERM; **SIGTERM ignored** counts runs still alive 3 s later (20 s for LiteLLM), which got SIGKILL.
 - Everything shares the same cores with wrk and the Python client, so absolute numbers depend on the box;

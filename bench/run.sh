@@ -497,7 +497,12 @@ for sys in "${SYSTEMS[@]}"; do
         res=$(timeout 300 python3 "$BENCH/client.py" seq "$(url_for "$sys" sse)" "${BODY_BIG[$sys]}" \
             "${BIGN[$sys]}" 2>&1) || log "2 MB seq failed for $sys: $res"
         rec "$sys/big" seq "$res"
-        [[ -n $(pids_for "$sys" sse) ]] && rec "$sys/big" rss_after_kb "$(rss_now "$sys" sse)"
+        if [[ -n $(pids_for "$sys" sse) ]]; then
+            rec "$sys/big" rss_after_kb "$(rss_now "$sys" sse)"
+            # and once the process has been quiet for a while: does it give the memory back?
+            sleep 3
+            rec "$sys/big" rss_quiet_kb "$(rss_now "$sys" sse)"
+        fi
         log "$sys 2 MB: $res"
     fi
 done
