@@ -49,6 +49,23 @@ impl Home {
         })
     }
 
+    /// A bridge in front of `proxy`, sharing this home's environment.
+    fn bridge(&self, proxy: &Bridge) -> Bridge {
+        self.bridge_with(proxy, Vec::new())
+    }
+
+    /// A bridge in front of `proxy`, with `extra` variables on top of [`Home::envs`].
+    fn bridge_with(&self, proxy: &Bridge, extra: Vec<(String, String)>) -> Bridge {
+        let mut envs = self.envs();
+        envs.extend(extra);
+        Bridge::spawn_with(BridgeOptions {
+            upstream: format!("{}/v1", proxy.url),
+            args: vec![],
+            envs,
+            subcommand: None,
+        })
+    }
+
     fn usage_json(&self) -> Value {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_aimux"))
             .args(["usage", "--json", "--days", "1"])
@@ -384,12 +401,7 @@ async fn bridge_to_proxy_to_provider() {
     let b = MockUpstream::start();
     let home = Home::new(&two_providers(&a, &b, ""));
     let proxy = home.proxy();
-    let bridge = Bridge::spawn_with(BridgeOptions {
-        upstream: format!("{}/v1", proxy.url),
-        args: vec![],
-        envs: home.envs(),
-        subcommand: None,
-    });
+    let bridge = home.bridge(&proxy);
     let resp = reqwest::Client::new()
         .post(format!("{}/v1/responses", bridge.url))
         .json(&json!({"model": "a/m1", "stream": false, "input": "hello"}))
@@ -424,12 +436,7 @@ async fn a_clients_chat_body_through_the_bridge_is_read_by_the_proxy() {
     let b = MockUpstream::with_replies([Reply::text("from b")]);
     let home = Home::new(&two_providers(&a, &b, ""));
     let proxy = home.proxy();
-    let bridge = Bridge::spawn_with(BridgeOptions {
-        upstream: format!("{}/v1", proxy.url),
-        args: vec![],
-        envs: home.envs(),
-        subcommand: None,
-    });
+    let bridge = home.bridge(&proxy);
     let post = |body: &'static str| {
         reqwest::Client::new()
             .post(format!("{}/v1/chat/completions", bridge.url))
@@ -529,14 +536,7 @@ fn openai_sdk_chat_completions_through_the_link() {
         provider.base_url()
     ));
     let proxy = home.proxy();
-    let mut envs = home.envs();
-    envs.push(("AIMUX_TOKEN".into(), "sdk-token".into()));
-    let bridge = Bridge::spawn_with(BridgeOptions {
-        upstream: format!("{}/v1", proxy.url),
-        args: vec![],
-        envs,
-        subcommand: None,
-    });
+    let bridge = home.bridge_with(&proxy, vec![("AIMUX_TOKEN".into(), "sdk-token".into())]);
     for scenario in ["chat_create", "chat_stream", "chat_tools"] {
         let mut cmd = std::process::Command::new(venv_python());
         cmd.arg(repo_root().join("tests/python/sdk_client.py"))
@@ -671,12 +671,7 @@ async fn responses_wire_providers_get_codex_requests_untranslated() {
         mock.base_url()
     ));
     let proxy = home.proxy();
-    let bridge = Bridge::spawn_with(BridgeOptions {
-        upstream: format!("{}/v1", proxy.url),
-        args: vec![],
-        envs: home.envs(),
-        subcommand: None,
-    });
+    let bridge = home.bridge(&proxy);
     let client = reqwest::Client::new();
     for (stream, want) in [(true, "from a responses provider"), (false, "again")] {
         let resp = client
@@ -727,12 +722,7 @@ fn codex_turn_on_a_responses_wire_provider() {
         mock.base_url()
     ));
     let proxy = home.proxy();
-    let bridge = Bridge::spawn_with(BridgeOptions {
-        upstream: format!("{}/v1", proxy.url),
-        args: vec![],
-        envs: home.envs(),
-        subcommand: None,
-    });
+    let bridge = home.bridge(&proxy);
     let codex = CodexHome::with_config(&bridge.url, CodexConfig::default());
     let out = codex.run_exec("Say something.", &ExecOptions::default());
     assert!(
