@@ -186,8 +186,10 @@ else
 fi
 
 AIMUX=${AIMUX_BIN:-$ROOT/target/release/aimux}
-# Absolute, since the start-up runs start it from the work directory.
-[[ $AIMUX == /* ]] || AIMUX=$PWD/$AIMUX
+# Absolute, since the start-up runs start it from the work directory (a bare name is looked up).
+if [[ $AIMUX != /* ]]; then
+    if [[ $AIMUX == */* ]]; then AIMUX=$PWD/$AIMUX; else AIMUX=$(command -v "$AIMUX" || echo "$AIMUX"); fi
+fi
 if [[ -z ${AIMUX_BIN:-} ]]; then
     log "cargo build --release (aimux)"
     if ! (cd "$ROOT" && cargo build --release --quiet) >"$WORK/build.log" 2>&1; then

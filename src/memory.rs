@@ -2,61 +2,99 @@
 //!
 //! mimalloc keeps a thread's freed pages for reuse and returns them to the system only in the
 //! course of later allocations. A server that goes quiet after a big request (a 2 MB Codex
-//! history needs several copies of itself on the way through) would hold on to that memory until
-//! its next request: about 20 MB more per process. So once a big request's response has been
-//! sent, its thread collects its free memory a moment later.
+//! history needs several copies of itself on the way through) would hold on to that memory,
+//! about 20 MB per process, until its next request, which may be hours away. So once a thread
+//! has sent no big response for [`QUIET`], it returns its free memory.
+//!
+//! The price is paid by the next big request after such a pause: its pages are faulted in
+//! afresh (a few milliseconds for a 2 MB history), next to a model's seconds.
 
 use std::cell::Cell;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::response::Response;
-use http_body_util::BodyExt;
+use http_body::{Frame, SizeHint};
+use tokio::runtime::{Handle, RuntimeFlavor};
+use tokio::time::Instant;
 
-/// A request body at least this large schedules a collection.
+/// A request body at least this large counts as big.
 pub const BIG_BODY: usize = 1 << 20;
 
-/// How long after a big response its thread collects: time for the memory to be freed, and
-/// for a client's next request (Codex sends one after every tool call) to reuse it instead.
-const AFTER: Duration = Duration::from_secs(2);
+/// How long a thread must go without sending a big response before it collects. Codex's next
+/// request usually follows a quick tool call sooner, and finds the memory still there.
+const QUIET: Duration = Duration::from_secs(2);
 
 thread_local! {
-    /// Whether this thread has a collection scheduled.
-    static SCHEDULED: Cell<bool> = const { Cell::new(false) };
+    /// When this thread last finished sending a big response.
+    static LAST_BIG: Cell<Option<Instant>> = const { Cell::new(None) };
+    /// Whether this thread has a collection pending.
+    static PENDING: Cell<bool> = const { Cell::new(false) };
 }
 
 /// `response` to a request whose body was `len` bytes: after a big one, once the response has
-/// been sent (or dropped), the thread returns its free memory to the system.
+/// been sent (or dropped) and its thread has been quiet for [`QUIET`], the thread returns its
+/// free memory to the system. The response is otherwise unchanged (headers, length, frames).
 pub fn release_after(len: usize, response: Response) -> Response {
     if len < BIG_BODY {
         return response;
     }
-    let sent = Sent;
-    response.map(|body| {
-        Body::new(body.map_frame(move |frame| {
-            let _held = &sent;
-            frame
-        }))
-    })
+    response.map(|body| Body::new(Held { body, _sent: Sent }))
 }
 
-/// Dropped with a big request's response body: schedules the collection.
+/// A response body that holds a [`Sent`] until it is dropped.
+struct Held {
+    body: Body,
+    _sent: Sent,
+}
+
+impl http_body::Body for Held {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
+
+/// Dropped with a big request's response body.
 struct Sent;
 
 impl Drop for Sent {
     fn drop(&mut self) {
-        // At most one pending collection per thread. The servers run one single-threaded
-        // runtime per thread, so the task runs on the thread whose heap held the request.
-        if SCHEDULED.replace(true) {
-            return;
-        }
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            SCHEDULED.set(false);
+        // The servers run one single-threaded runtime per thread, so a task spawned here runs on
+        // this thread, whose heap held the request. On any other runtime it might not: skip.
+        let Ok(runtime) = Handle::try_current() else {
             return;
         };
+        if runtime.runtime_flavor() != RuntimeFlavor::CurrentThread {
+            return;
+        }
+        LAST_BIG.set(Some(Instant::now()));
+        if PENDING.replace(true) {
+            return;
+        }
         runtime.spawn(async {
-            tokio::time::sleep(AFTER).await;
-            SCHEDULED.set(false);
+            // Until QUIET has passed since the last big response.
+            while let Some(last) = LAST_BIG.get()
+                && last.elapsed() < QUIET
+            {
+                tokio::time::sleep_until(last + QUIET).await;
+            }
+            PENDING.set(false);
             collect();
         });
     }
@@ -71,24 +109,31 @@ fn collect() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http_body_util::BodyExt;
 
-    /// A big request's response body comes through unchanged; once it is gone, one collection
-    /// is scheduled on this thread and runs [`AFTER`] later. A small request's schedules none.
+    /// A big response comes through unchanged (frames and exact length); once it is gone, one
+    /// collection is pending on this thread, and runs when no other big response has ended for
+    /// [`QUIET`]. A small response changes nothing.
     #[tokio::test(flavor = "current_thread", start_paused = true)]
-    async fn a_big_response_schedules_one_collection_once_sent() {
+    async fn a_collection_follows_the_last_big_response() {
         let small = release_after(BIG_BODY - 1, Response::new(Body::from("small")));
         let bytes = small.into_body().collect().await.unwrap().to_bytes();
         assert_eq!(&bytes[..], b"small");
-        assert!(!SCHEDULED.get());
+        assert!(!PENDING.get());
 
         let big = release_after(BIG_BODY, Response::new(Body::from("big")));
-        let also_big = release_after(BIG_BODY, Response::new(Body::from("big too")));
-        assert!(!SCHEDULED.get(), "nothing before the body is sent");
+        assert_eq!(http_body::Body::size_hint(big.body()).exact(), Some(3));
+        let later = release_after(BIG_BODY, Response::new(Body::from("later")));
+        assert!(!PENDING.get(), "nothing before a body is sent");
         let bytes = big.into_body().collect().await.unwrap().to_bytes();
         assert_eq!(&bytes[..], b"big");
-        assert!(SCHEDULED.get());
-        drop(also_big);
-        tokio::time::sleep(AFTER + Duration::from_millis(1)).await;
-        assert!(!SCHEDULED.get(), "collected");
+        assert!(PENDING.get());
+
+        tokio::time::sleep(QUIET / 2).await;
+        drop(later);
+        tokio::time::sleep(QUIET * 3 / 4).await;
+        assert!(PENDING.get(), "a later big response moves the collection");
+        tokio::time::sleep(QUIET / 2).await;
+        assert!(!PENDING.get(), "collected once quiet");
     }
 }

@@ -1040,6 +1040,7 @@ async fn chat_completions(
         Ok(b) => b,
         Err(e) => return e.into_response(),
     };
+    let len = body.len();
     let started = Instant::now();
     let send = state
         .client
@@ -1061,7 +1062,7 @@ async fn chat_completions(
     let status = response.status().as_u16();
     let ms = format!("{:.1}", started.elapsed().as_secs_f64() * 1000.0);
     tracing::info!(route = %route, status, ms = %ms, "POST /v1/chat/completions");
-    response
+    crate::memory::release_after(len, response)
 }
 
 async fn models(State(state): State<Arc<BridgeState>>, headers: HeaderMap) -> Response {

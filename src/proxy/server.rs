@@ -370,7 +370,8 @@ async fn chat_completions(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    serve_api(state, headers, body, Api::Chat).await
+    let len = body.as_ref().map_or(0, Bytes::len);
+    crate::memory::release_after(len, serve_api(state, headers, body, Api::Chat).await)
 }
 
 /// `POST /v1/responses` for providers that speak only the Responses API (`wire = "responses"`),
@@ -380,7 +381,8 @@ async fn responses_api(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    serve_api(state, headers, body, Api::Responses).await
+    let len = body.as_ref().map_or(0, Bytes::len);
+    crate::memory::release_after(len, serve_api(state, headers, body, Api::Responses).await)
 }
 
 async fn serve_api(
@@ -513,8 +515,7 @@ async fn serve_api(
         requested,
         stream,
     };
-    let response = route(&state, plan, payload, ctx, session, api).await;
-    crate::memory::release_after(body.len(), response)
+    route(&state, plan, payload, ctx, session, api).await
 }
 
 /// The code of the 400 that tells the bridge to pass a Responses request through.
