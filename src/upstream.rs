@@ -176,6 +176,13 @@ pub fn client_builder() -> reqwest::ClientBuilder {
     builder
 }
 
+/// A client from [`client_builder`] as it is, for one-off calls (`setup`, `gen-catalog`,
+/// `doctor`).
+pub fn client() -> reqwest::Client {
+    // Building fails only when the TLS backend cannot start: reqwest's default is then no worse.
+    client_builder().build().unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

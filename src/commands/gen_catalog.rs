@@ -70,10 +70,9 @@ pub fn bridge_base_url(bridge: &BridgeSettings) -> anyhow::Result<String> {
 }
 
 async fn get_list(url: &str, header: Option<(&str, &str)>) -> Option<Value> {
-    let client = crate::upstream::client_builder()
-        .build()
-        .unwrap_or_default();
-    let mut req = client.get(url).timeout(Duration::from_secs(10));
+    let mut req = crate::upstream::client()
+        .get(url)
+        .timeout(Duration::from_secs(10));
     if let Some((k, v)) = header {
         req = req.header(k, v);
     }

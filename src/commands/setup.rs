@@ -250,9 +250,7 @@ pub fn legacy_warnings(codex_home: &Path) -> Vec<String> {
 /// Whether the bridge answers `/health` (a short wait).
 pub async fn bridge_is_up(base_url: &str) -> bool {
     let url = format!("{}/health", base_url.trim_end_matches("/v1"));
-    crate::upstream::client_builder()
-        .build()
-        .unwrap_or_default()
+    crate::upstream::client()
         .get(url)
         .timeout(Duration::from_secs(2))
         .send()

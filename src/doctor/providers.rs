@@ -148,9 +148,7 @@ pub async fn providers(inp: &Inputs, link: &Link) -> Vec<Check> {
             ),
             _ => None,
         });
-    let client = crate::upstream::client_builder()
-        .build()
-        .unwrap_or_default();
+    let client = crate::upstream::client();
     let mut rows: Vec<(String, RowFuture<'_>)> = Vec::new();
     for p in registry.providers().filter(|p| !p.is_codex()) {
         let ProviderKind::Http {

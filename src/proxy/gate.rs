@@ -14,9 +14,7 @@ use memchr::memmem::Finder;
 use serde_json::json;
 
 use crate::bridge::translate::UpstreamError;
-use crate::bridge::translate::chat::{
-    Usage, from_bytes, lenient_str, null_default, read_common_chunk,
-};
+use crate::bridge::translate::chat::{Usage, lenient_str, null_default, read_common_chunk};
 use crate::sse::SseDecoder;
 
 #[derive(Debug)]
@@ -192,10 +190,14 @@ fn finished(data: &[u8]) -> Option<bool> {
         #[serde(borrow, default, deserialize_with = "lenient_str")]
         finish_reason: Option<Cow<'a, str>>,
     }
-    if let Some(chunk) = std::str::from_utf8(data).ok().and_then(read_common_chunk) {
-        return Some(chunk.choices.iter().any(|c| c.finish_reason.is_some()));
-    }
-    let probe: Probe = from_bytes(data).ok()?;
+    // As `parse_chunk` does: UTF-8 checked once, the byte parser for anything else.
+    let probe: Probe = match std::str::from_utf8(data) {
+        Ok(text) => match read_common_chunk(text) {
+            Some(chunk) => return Some(chunk.choices.iter().any(|c| c.finish_reason.is_some())),
+            None => serde_json::from_str(text).ok()?,
+        },
+        Err(_) => serde_json::from_slice(data).ok()?,
+    };
     Some(probe.choices.iter().any(|c| c.finish_reason.is_some()))
 }
 

@@ -237,6 +237,11 @@ fn parse_top_level(body: &[u8]) -> serde_json::Result<RawMap<'_>> {
         .collect())
 }
 
+/// A request body that is not JSON (or not an object).
+fn invalid_body(e: &serde_json::Error) -> ApiError {
+    ApiError::invalid_request(format!("invalid request body: {e}"))
+}
+
 /// A top-level string field.
 fn raw_str(raw: &RawMap, key: &str) -> Option<String> {
     raw.get(key)
@@ -402,8 +407,7 @@ async fn serve_api(
     };
     // Requests the bridge wrote itself are read only as far as their leading `model` and
     // `stream`; anything else (a client's body the bridge passed on included) has its top level
-    // parsed. Either way a multi-megabyte history is forwarded
-    // without being rebuilt.
+    // parsed. Either way a multi-megabyte history is forwarded without being rebuilt.
     let translated = caller.bridge && headers.contains_key(TRANSLATED_HEADER);
     let bridged = translated.then(|| bridged_head(&body)).flatten();
     let (requested, stream, mut payload) = match bridged {
@@ -418,8 +422,7 @@ async fn serve_api(
             let raw = match parse_top_level(&body) {
                 Ok(m) => m,
                 Err(e) => {
-                    return ApiError::invalid_request(format!("invalid request body: {e}"))
-                        .into_response();
+                    return invalid_body(&e).into_response();
                 }
             };
             let Some(requested) = raw_str(&raw, "model") else {
@@ -490,8 +493,7 @@ async fn serve_api(
         let mut raw = match payload.parsed() {
             Ok(raw) => raw.into_owned(),
             Err(e) => {
-                return ApiError::invalid_request(format!("invalid request body: {e}"))
-                    .into_response();
+                return invalid_body(&e).into_response();
             }
         };
         if let Some((_, agent)) = &plan.agent {
@@ -1119,9 +1121,7 @@ async fn attempt_codex(
     let raw = match payload.parsed() {
         Ok(raw) => raw,
         Err(e) => {
-            return Attempt::Final(
-                ApiError::invalid_request(format!("invalid request body: {e}")).into_response(),
-            );
+            return Attempt::Final(invalid_body(&e).into_response());
         }
     };
     // The conversation: the client's header, else the request's `user`.

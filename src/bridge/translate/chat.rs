@@ -310,28 +310,17 @@ pub struct FunctionDelta<'a> {
     pub arguments: Option<Cow<'a, str>>,
 }
 
-/// Reads a chunk: the common shapes directly (see [`super::fast_chunk`]), the rest with
-/// serde (see [`from_bytes`]).
+/// Reads a chunk: the common shapes directly (see [`super::fast_chunk`]), the rest with serde.
+/// The bytes are checked as UTF-8 once, so serde need not check each string again; bytes that
+/// are not UTF-8 go to serde's byte parser, which tolerates them in fields it skips.
 pub fn parse_chunk(data: &[u8]) -> serde_json::Result<Chunk<'_>> {
-    if let Ok(text) = std::str::from_utf8(data)
-        && let Some(chunk) = read_common_chunk(text)
-    {
-        return Ok(chunk);
-    }
-    from_bytes(data)
-}
-
-pub use super::fast_chunk::read as read_common_chunk;
-
-/// Reads JSON that may borrow from `data`. The bytes are checked as UTF-8 once, so the parser
-/// need not check each string again; bytes that are not UTF-8 go to the byte parser, which
-/// tolerates them in fields that are skipped.
-pub fn from_bytes<'a, T: Deserialize<'a>>(data: &'a [u8]) -> serde_json::Result<T> {
     match std::str::from_utf8(data) {
-        Ok(text) => serde_json::from_str(text),
+        Ok(text) => read_common_chunk(text).map_or_else(|| serde_json::from_str(text), Ok),
         Err(_) => serde_json::from_slice(data),
     }
 }
+
+pub use super::fast_chunk::read as read_common_chunk;
 
 #[derive(Debug, Default, Clone, Deserialize)]
 pub struct Usage {
